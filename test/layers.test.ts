@@ -68,3 +68,15 @@ describe('layering check', () => {
     assert.match(problems, /'store' may not import 'tracking'/);
   });
 });
+
+describe('testing fixtures', () => {
+  it('may be imported by test code of a later context, but not by production code', () => {
+    const root = tree({
+      'auth/store.test.ts': "import { testDatabases } from '../store/testing/databases.js';",
+      'auth/service.ts': "import { testDatabases } from '../store/testing/databases.js';",
+    });
+    const problems = check(root);
+    assert.equal(problems.length, 1);
+    assert.match(problems[0] ?? '', /auth\/service\.ts.*through its index\.ts/);
+  });
+});
