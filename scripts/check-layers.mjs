@@ -2,7 +2,7 @@
 // Fails when an import in src/ points against the layering in DESIGN.md:
 //   core ← store ← data ← learn* ← tracking ← registry ← serving ← monitoring ← pipelines ← server / cli
 // (*learn imports only core). A context is reached from another only through its index.ts.
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -26,7 +26,8 @@ export const ALLOWED = (() => {
   return allowed;
 })();
 
-const IMPORT_RE = /(?:^|[\s;])(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|^\s*import\s+['"]([^'"]+)['"]/gm;
+const IMPORT_RE =
+  /(?:^|[\s;])(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|^\s*import\s+['"]([^'"]+)['"]/gm;
 
 function* walk(dir) {
   for (const name of readdirSync(dir)) {

@@ -104,7 +104,10 @@ describe('describeConfig', () => {
 
   it('lists every registered variable once', () => {
     const names = describeConfig(loadConfig({}), {}).map((r) => r.env);
-    assert.deepEqual(names, CONFIG_VARS.map((v) => v.env));
+    assert.deepEqual(
+      names,
+      CONFIG_VARS.map((v) => v.env),
+    );
     assert.equal(new Set(names).size, names.length);
   });
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ERROR_TABLE, type ErrorCode, KilnError, codeForStatus, invalidParameter, isErrorCode } from './errors.js';
+import { codeForStatus, ERROR_TABLE, type ErrorCode, invalidParameter, isErrorCode, KilnError } from './errors.js';
 
 describe('KilnError', () => {
   it('maps codes to HTTP statuses the way MLflow clients expect', () => {
