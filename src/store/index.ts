@@ -1,8 +1,3 @@
-export type { Database, FoundationTables, Migration, MigrationReport, SqlDialect } from './database/database.js';
-export { openDatabase, type OpenDatabaseOptions } from './database/open.js';
-export { migrate } from './database/migrate.js';
-export { STORE_MIGRATIONS } from './database/migrations.js';
-export { isUniqueViolation, nowIso } from './database/sql.js';
 export type {
   BlobBody,
   BlobListOptions,
@@ -12,8 +7,15 @@ export type {
   BlobStat,
   BlobStore,
 } from './blob/blob-store.js';
-export { openBlobStore, type OpenBlobStoreOptions } from './blob/open.js';
-export { canonicalKey } from './paths.js';
+export { type OpenBlobStoreOptions, openBlobStore } from './blob/open.js';
+export type { S3Credentials } from './blob/s3.js';
+export type { Database, FoundationTables, Migration, MigrationReport, SqlDialect } from './database/database.js';
+export { migrate } from './database/migrate.js';
+export { STORE_MIGRATIONS } from './database/migrations.js';
+export { type OpenDatabaseOptions, openDatabase } from './database/open.js';
+export { isUniqueViolation, nowIso } from './database/sql.js';
+export { canonicalKey, canonicalPrefix } from './paths.js';
+export { type OpenQueueOptions, openQueue } from './queue/open.js';
 export type {
   EnqueueOptions,
   JobContext,
@@ -24,4 +26,3 @@ export type {
   QueueEvent,
   Worker,
 } from './queue/queue.js';
-export { openQueue, type OpenQueueOptions } from './queue/open.js';

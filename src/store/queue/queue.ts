@@ -1,14 +1,23 @@
 /** Where a job is in its life. */
 export type JobState = 'waiting' | 'delayed' | 'active' | 'completed' | 'failed';
 
+/**
+ * How a job is run. Queue names are 1–200 characters of `[A-Za-z0-9._-]` (BullMQ reserves `:` as
+ * its key separator); job names may also contain `:`.
+ */
 export interface EnqueueOptions {
-  /** Supplying an id makes enqueue idempotent: a second enqueue with the same id returns the first job. */
+  /**
+   * Supplying an id makes enqueue idempotent within its queue: a second enqueue with the same id
+   * returns the first job, whatever its state. 1–200 characters of `[A-Za-z0-9._-]` and not an
+   * integer such as `42`, because BullMQ numbers its own ids and rejects `:`; the same rule holds
+   * for every backend, so an id valid locally stays valid on Redis.
+   */
   jobId?: string;
-  /** Total tries including the first; default 3. */
+  /** Total tries including the first, 1–100; default 3. */
   attempts?: number;
   /** First retry delay; doubles on each further retry. Default 1000 ms. */
   backoffMs?: number;
-  /** Run no earlier than this many ms from now. */
+  /** Run no earlier than this many ms from now (at most one year). */
   delayMs?: number;
 }
 
@@ -52,7 +61,11 @@ export type QueueEvent =
 
 /** A running consumer of one queue. */
 export interface Worker {
-  /** Stops taking jobs, waits for the active ones (up to the timeout), then resolves. */
+  /**
+   * Stops taking jobs and waits for the active ones. When they outlast `timeoutMs` (default 30 s)
+   * their `signal` is aborted and close waits for them to settle; a job that then throws counts as
+   * a failed attempt and is retried if it has attempts left.
+   */
   close(timeoutMs?: number): Promise<void>;
 }
 
@@ -63,7 +76,7 @@ export interface Worker {
  * processes on many machines share the work.
  *
  * @example
- * const queue = await openQueue(config, database);
+ * const queue = await openQueue({ url: config.queueUrl, database, logger });
  * const worker = queue.process('train', async (job) => train(job.data), { concurrency: 2 });
  * const job = await queue.enqueue('train', 'gbdt', { datasetId: 'd1' });
  * const done = await queue.waitFor('train', job.id, 60_000);
@@ -72,7 +85,7 @@ export interface Queue {
   readonly kind: 'local' | 'bullmq';
   enqueue<D>(queue: string, name: string, data: D, options?: EnqueueOptions): Promise<JobInfo<D>>;
   getJob(queue: string, id: string): Promise<JobInfo | undefined>;
-  /** Starts consuming `queue` in this process. */
+  /** Starts consuming `queue` in this process, running up to `concurrency` (default 1) jobs at once. */
   process<D, R>(queue: string, processor: JobProcessor<D, R>, options?: { concurrency?: number }): Worker;
   /** Resolves with the job once it completes or fails for good; throws DEADLINE_EXCEEDED on timeout. */
   waitFor(queue: string, id: string, timeoutMs: number): Promise<JobInfo>;
