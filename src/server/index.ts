@@ -1,0 +1,6 @@
+export { type AppDeps, buildApp } from './app.js';
+export type { KilnApp } from './kiln-app.js';
+export { ALL_MIGRATIONS } from './migrations.js';
+export { REQUEST_ID_HEADER, WORKSPACE_HEADER } from './request-context.js';
+export { type RunningServer, type StartOptions, startServer } from './start.js';
+export { type OpenStoresOptions, openStores, type Stores } from './stores.js';

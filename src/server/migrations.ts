@@ -1,0 +1,13 @@
+import { AUTH_MIGRATIONS } from '../auth/index.js';
+import { type Migration, STORE_MIGRATIONS } from '../store/index.js';
+
+/**
+ * Every context's migrations in id order: what `kiln server` and `kiln migrate` apply. A context
+ * that adds tables appends its list here.
+ *
+ * @example
+ * const report = await migrate(database, ALL_MIGRATIONS, logger);
+ */
+export const ALL_MIGRATIONS: readonly Migration[] = Object.freeze(
+  [...STORE_MIGRATIONS, ...AUTH_MIGRATIONS].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
+);
