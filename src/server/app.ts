@@ -1,7 +1,7 @@
 import { type TypeBoxTypeProvider, TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
 import Fastify, { LogController } from 'fastify';
-import { KyselyWorkspaceStore, WorkspaceService, workspaceRoutes } from '../auth/index.js';
 import type { KilnConfig, Logger } from '../core/index.js';
+import { createDomainServices, registerDomainRoutes } from './domain.js';
 import { installErrorHandlers } from './errors.js';
 import { healthRoutes } from './health.js';
 import type { KilnApp } from './kiln-app.js';
@@ -58,7 +58,6 @@ export async function buildApp(deps: AppDeps): Promise<KilnApp> {
   installMetrics(app, createMetricsRegistry());
 
   await app.register(healthRoutes, { stores, readyTimeoutMs: deps.readyTimeoutMs ?? 2000 });
-  const workspaces = new WorkspaceService(new KyselyWorkspaceStore(stores.database));
-  await app.register(workspaceRoutes, { prefix: '/api/v1/workspaces', service: workspaces });
+  await registerDomainRoutes(app, createDomainServices(config, stores, logger));
   return app;
 }

@@ -1,5 +1,7 @@
 import { AUTH_MIGRATIONS } from '../auth/index.js';
+import { REGISTRY_MIGRATIONS } from '../registry/index.js';
 import { type Migration, STORE_MIGRATIONS } from '../store/index.js';
+import { TRACKING_MIGRATIONS } from '../tracking/index.js';
 
 /**
  * Every context's migrations in id order: what `kiln server` and `kiln migrate` apply. A context
@@ -9,5 +11,7 @@ import { type Migration, STORE_MIGRATIONS } from '../store/index.js';
  * const report = await migrate(database, ALL_MIGRATIONS, logger);
  */
 export const ALL_MIGRATIONS: readonly Migration[] = Object.freeze(
-  [...STORE_MIGRATIONS, ...AUTH_MIGRATIONS].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
+  [...STORE_MIGRATIONS, ...AUTH_MIGRATIONS, ...TRACKING_MIGRATIONS, ...REGISTRY_MIGRATIONS].sort((a, b) =>
+    a.id < b.id ? -1 : a.id > b.id ? 1 : 0,
+  ),
 );

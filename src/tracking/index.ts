@@ -39,6 +39,7 @@ export {
   type ViewType,
 } from './model.js';
 export { DEFAULT_SEARCH_RESULTS, MAX_SEARCH_RESULTS } from './paging.js';
+export { type TrackingRoutesOptions, trackingRoutes } from './routes.js';
 export {
   HISTORY_PAGE_SIZE,
   MAX_DOWNSAMPLED_POINTS,

@@ -1,0 +1,52 @@
+import { KyselyWorkspaceStore, WorkspaceService, workspaceRoutes } from '../auth/index.js';
+import { type KilnConfig, KilnError, type Logger } from '../core/index.js';
+import { KyselyRegistryStore, RegistryService, type RunLookup, registryRoutes } from '../registry/index.js';
+import { createTrackingServices, type TrackingServices, trackingRoutes } from '../tracking/index.js';
+import type { KilnApp } from './kiln-app.js';
+import type { Stores } from './stores.js';
+
+/** The use-case services of every context, built once per app over the shared stores. */
+export interface DomainServices {
+  workspaces: WorkspaceService;
+  tracking: TrackingServices;
+  registry: RegistryService;
+}
+
+/** The registry links model versions to runs through this port rather than tracking internals. */
+function runLookup(tracking: TrackingServices): RunLookup {
+  return {
+    async getRun(ctx, runId) {
+      try {
+        const run = await tracking.runs.get(ctx, runId);
+        return { runId: run.info.runId, artifactUri: run.info.artifactUri };
+      } catch (err) {
+        if (err instanceof KilnError && err.code === 'RESOURCE_DOES_NOT_EXIST') return undefined;
+        throw err;
+      }
+    },
+  };
+}
+
+/**
+ * Wires each context's service to the stores: the composition root of the domain.
+ *
+ * @example
+ * const services = createDomainServices(config, stores, logger);
+ * await services.tracking.experiments.create(ctx, { name: 'churn' });
+ */
+export function createDomainServices(config: KilnConfig, stores: Stores, logger: Logger): DomainServices {
+  const tracking = createTrackingServices(stores.database, { artifactRoot: config.artifactsUrl });
+  const registry = new RegistryService(new KyselyRegistryStore(stores.database), {
+    artifactRoot: config.artifactsUrl,
+    runs: runLookup(tracking),
+    logger,
+  });
+  return { workspaces: new WorkspaceService(new KyselyWorkspaceStore(stores.database)), tracking, registry };
+}
+
+/** Mounts every context's Kiln REST routes under `/api/v1`. */
+export async function registerDomainRoutes(app: KilnApp, services: DomainServices): Promise<void> {
+  await app.register(workspaceRoutes, { prefix: '/api/v1/workspaces', service: services.workspaces });
+  await app.register(trackingRoutes, { prefix: '/api/v1', services: services.tracking });
+  await app.register(registryRoutes, { prefix: '/api/v1/models', service: services.registry });
+}
