@@ -28,6 +28,9 @@ const files = chosen.length > 0 ? chosen : [...walk('src'), ...walk('test')].sor
 const result = spawnSync(
   process.execPath,
   ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=120000', ...flags, ...files],
-  { stdio: 'inherit', env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' } },
+  {
+    stdio: 'inherit',
+    env: { KILN_CHECK_TRANSACTIONS: 'true', ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+  },
 );
 process.exit(result.status ?? 1);

@@ -67,6 +67,7 @@ describe('loadConfig', () => {
     ['KILN_HOST', 'bad host', /host name or IP/],
     ['KILN_S3_ENDPOINT', 'ftp://x', /expected http/],
     ['KILN_WORKER_CONCURRENCY', '0', /from 1 to 256/],
+    ['KILN_CHECK_TRANSACTIONS', 'maybe', /expected true or false/],
   ];
   for (const [name, value, problem] of bad) {
     it(`rejects ${name}=${value} naming the variable`, () => {

@@ -25,6 +25,7 @@ export interface KilnConfig {
   logLevel: LogLevel;
   bodyLimit: number;
   shutdownTimeoutMs: number;
+  checkTransactions: boolean;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -63,6 +64,14 @@ export function parseByteSize(raw: string): number {
   const unit = SIZE_UNITS[(m?.[2] ?? '').toLowerCase()];
   if (!m || unit === undefined) throw new Error(`expected a size such as 1048576, 512kb or 16mb, got '${raw}'`);
   return Number(m[1]) * unit;
+}
+
+/** Parses `true`/`false`/`1`/`0`/`yes`/`no`, case-insensitively; anything else is an error. */
+function parseBoolean(raw: string): boolean {
+  const value = raw.toLowerCase();
+  if (['true', '1', 'yes'].includes(value)) return true;
+  if (['false', '0', 'no'].includes(value)) return false;
+  throw new Error(`expected true or false, got '${raw}'`);
 }
 
 function homePath(resolved: Partial<KilnConfig>): string {
@@ -227,6 +236,14 @@ export const CONFIG_VARS = [
     defaultText: '10000',
     doc: 'How long a graceful shutdown waits for in-flight requests and jobs before closing anyway.',
     parse: (raw) => (raw === undefined ? 10_000 : integer(raw, 0, 3_600_000)),
+  }),
+  defineVar({
+    key: 'checkTransactions',
+    env: 'KILN_CHECK_TRANSACTIONS',
+    type: 'boolean',
+    defaultText: 'false',
+    doc: 'Fail fast when code queries the database handle inside a transaction callback (development and tests; costs CPU per request).',
+    parse: (raw) => parseBoolean(raw ?? 'false'),
   }),
 ] as const satisfies readonly ConfigVar[];
 

@@ -47,7 +47,11 @@ export interface OpenStoresOptions {
  * const stores = await openStores(config, logger, { migrate: true });
  */
 export async function openStores(config: KilnConfig, logger: Logger, options: OpenStoresOptions = {}): Promise<Stores> {
-  const database = await openDatabase(config.databaseUrl, { poolSize: config.databasePoolSize, logger });
+  const database = await openDatabase(config.databaseUrl, {
+    poolSize: config.databasePoolSize,
+    logger,
+    checkTransactions: config.checkTransactions,
+  });
   let blobs: BlobStore | undefined;
   try {
     if (options.migrate === true) await migrateOrFail(database, logger);

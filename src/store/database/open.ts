@@ -9,6 +9,12 @@ export interface OpenDatabaseOptions {
   poolSize?: number;
   /** Receives open/close events and failures of idle pooled connections. */
   logger?: Logger;
+  /**
+   * Turn a query on the outer handle inside a `transaction()` callback — a hang on SQLite — into
+   * an immediate error. Costs CPU on every request; `KILN_CHECK_TRANSACTIONS`, on in tests.
+   * @default false
+   */
+  checkTransactions?: boolean;
 }
 
 const DEFAULT_POOL_SIZE = 10;
@@ -29,8 +35,9 @@ const DEFAULT_POOL_SIZE = 10;
  */
 export async function openDatabase(url: string, options: OpenDatabaseOptions = {}): Promise<Database> {
   const logger = options.logger ?? silentLogger();
-  if (url.startsWith('sqlite:')) return openSqlite(url, logger);
-  if (/^postgres(ql)?:\/\//.test(url)) return openPostgres(url, options.poolSize ?? DEFAULT_POOL_SIZE, logger);
+  const check = options.checkTransactions ?? false;
+  if (url.startsWith('sqlite:')) return openSqlite(url, logger, check);
+  if (/^postgres(ql)?:\/\//.test(url)) return openPostgres(url, options.poolSize ?? DEFAULT_POOL_SIZE, logger, check);
   const displayUrl = maskSecret(url);
   throw new KilnError(
     'INVALID_CONFIGURATION',

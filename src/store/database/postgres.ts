@@ -79,7 +79,12 @@ function parsePostgresUrl(url: string, displayUrl: string): PostgresTarget {
  * @example
  * const database = await openPostgres('postgres://kiln:secret@db:5432/kiln?schema=team_a', 10, logger);
  */
-export async function openPostgres(url: string, poolSize: number, logger: Logger): Promise<Database> {
+export async function openPostgres(
+  url: string,
+  poolSize: number,
+  logger: Logger,
+  checkTransactions = false,
+): Promise<Database> {
   const displayUrl = maskSecret(url);
   if (!Number.isInteger(poolSize) || poolSize < 1) {
     throw new KilnError('INVALID_CONFIGURATION', `Database pool size must be a positive integer, got ${poolSize}`, {
@@ -99,7 +104,12 @@ export async function openPostgres(url: string, poolSize: number, logger: Logger
   // event would crash the process. The pool replaces the connection on next use.
   pool.on('error', (err) => logger.warn({ err, url: displayUrl }, 'idle database connection failed'));
 
-  const database = createDatabase({ dialect: 'postgres', displayUrl, kyselyDialect: new PostgresDialect({ pool }) });
+  const database = createDatabase({
+    dialect: 'postgres',
+    displayUrl,
+    kyselyDialect: new PostgresDialect({ pool }),
+    checkTransactions,
+  });
   try {
     if (target.schema !== undefined) await createSchema(database, target.schema);
     await sql`select 1`.execute(database.kysely);

@@ -73,7 +73,7 @@ function openFile(path: string): BetterSqlite3.Database {
  * @example
  * const database = await openSqlite('sqlite:///var/kiln/kiln.db', logger);
  */
-export async function openSqlite(url: string, logger: Logger): Promise<Database> {
+export async function openSqlite(url: string, logger: Logger, checkTransactions = false): Promise<Database> {
   const path = sqlitePath(url);
   if (path !== ':memory:') {
     try {
@@ -104,6 +104,7 @@ export async function openSqlite(url: string, logger: Logger): Promise<Database>
   return createDatabase({
     dialect: 'sqlite',
     displayUrl: url,
+    checkTransactions,
     kyselyDialect: new SqliteDialect({ database: sqlite }),
     statements: {
       async begin(connection) {

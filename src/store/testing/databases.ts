@@ -37,7 +37,7 @@ function tracked(name: SqlDialect, url: string, remove: () => Promise<void>): Te
     name,
     url,
     async open(options) {
-      const database = await openDatabase(url, options);
+      const database = await openDatabase(url, { checkTransactions: true, ...options });
       handles.push(database);
       return database;
     },
