@@ -1,0 +1,122 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { pinnedCommand } from './machine.js';
+
+/** Which HTTP load generator drives a benchmark. */
+export type LoadTool = 'wrk' | 'autocannon';
+
+/**
+ * What one load run measured. Only successful responses count: a run with socket errors or
+ * non-2xx answers throws instead of reporting a flattering rate for failures.
+ *
+ * @example
+ * const run = await runLoad({ url: 'http://127.0.0.1:5000/health/live', connections: 32, durationSec: 10, core: 1 });
+ * run.requestsPerSec; // 21874.2
+ */
+export interface LoadResult {
+  tool: LoadTool;
+  requestsPerSec: number;
+  requests: number;
+  latencyP50Ms: number;
+  latencyP99Ms: number;
+}
+
+export interface LoadOptions {
+  url: string;
+  connections: number;
+  durationSec: number;
+  /** Core to pin the load generator to (ignored where pinning is unavailable). */
+  core: number;
+  /** Forces a tool; by default wrk when installed, otherwise autocannon. */
+  tool?: LoadTool;
+}
+
+/** wrk when it is on the PATH (lighter on its core than a Node load generator), else autocannon. */
+export function defaultLoadTool(): LoadTool {
+  return spawnSync('wrk', ['--version']).error === undefined ? 'wrk' : 'autocannon';
+}
+
+/** Drives `url` for `durationSec` from a separate, pinned process and parses its report. */
+export async function runLoad(options: LoadOptions): Promise<LoadResult> {
+  const tool = options.tool ?? defaultLoadTool();
+  if (tool === 'wrk') {
+    const args = ['-t1', `-c${options.connections}`, `-d${options.durationSec}s`, '--latency', options.url];
+    return parseWrk(await capture(...pinnedCommand(options.core, 'wrk', args)));
+  }
+  const bin = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
+  const args = [bin, '-j', '-c', String(options.connections), '-d', String(options.durationSec), options.url];
+  return parseAutocannon(await capture(...pinnedCommand(options.core, process.execPath, args)));
+}
+
+function capture(command: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      out += chunk;
+    });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      err += chunk;
+    });
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      if (code === 0) resolve(out);
+      else reject(new Error(`${command} ${args.join(' ')} exited with ${code}: ${err || out}`));
+    });
+  });
+}
+
+const WRK_UNITS: Record<string, number> = { us: 0.001, ms: 1, s: 1000, m: 60_000 };
+
+function wrkLatencyMs(report: string, percentile: string): number {
+  const match = new RegExp(`^\\s*${percentile}%\\s+([\\d.]+)(us|ms|s|m)\\s*$`, 'm').exec(report);
+  const unit = WRK_UNITS[match?.[2] ?? ''];
+  if (match === null || unit === undefined) throw new Error(`wrk report has no ${percentile}% latency:\n${report}`);
+  return Math.round(Number(match[1]) * unit * 1000) / 1000;
+}
+
+/** Parses `wrk --latency` output; throws on socket errors or non-2xx/3xx responses. */
+export function parseWrk(report: string): LoadResult {
+  const rate = /^Requests\/sec:\s+([\d.]+)/m.exec(report);
+  const total = /^\s*(\d+) requests in/m.exec(report);
+  if (rate === null || total === null) throw new Error(`unrecognised wrk report:\n${report}`);
+  const failures = /Non-2xx or 3xx responses: (\d+)/.exec(report);
+  const socket = /Socket errors: (.*)/.exec(report);
+  if (failures !== null || socket !== null) {
+    throw new Error(`load run had failures (${failures?.[0] ?? ''} ${socket?.[0] ?? ''}); not a valid measurement`);
+  }
+  return {
+    tool: 'wrk',
+    requestsPerSec: Number(rate[1]),
+    requests: Number(total[1]),
+    latencyP50Ms: wrkLatencyMs(report, '50'),
+    latencyP99Ms: wrkLatencyMs(report, '99'),
+  };
+}
+
+interface AutocannonJson {
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+  duration: number;
+  requests: { average: number; total: number };
+  latency: { p50: number; p99: number };
+}
+
+/** Parses `autocannon -j` output; throws on errors, timeouts or non-2xx responses. */
+export function parseAutocannon(report: string): LoadResult {
+  const json = JSON.parse(report) as AutocannonJson;
+  if (json.errors > 0 || json.timeouts > 0 || json.non2xx > 0) {
+    throw new Error(
+      `load run had failures (errors ${json.errors}, timeouts ${json.timeouts}, non-2xx ${json.non2xx}); not a valid measurement`,
+    );
+  }
+  return {
+    tool: 'autocannon',
+    requestsPerSec: json.requests.total / json.duration,
+    requests: json.requests.total,
+    latencyP50Ms: json.latency.p50,
+    latencyP99Ms: json.latency.p99,
+  };
+}

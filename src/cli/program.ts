@@ -1,0 +1,43 @@
+import { Command, Option } from 'commander';
+import { KILN_VERSION } from '../core/index.js';
+import { registerConfigCommand } from './commands/config.js';
+import { registerDbCommands } from './commands/db.js';
+import { registerHealthCommand } from './commands/health.js';
+import { registerServerCommand } from './commands/server.js';
+import { registerVersionCommand } from './commands/version.js';
+import { type Env, parseServerUrl } from './context.js';
+import { EXIT_CODES_HELP } from './exit.js';
+
+/**
+ * Builds the `kiln` command tree. Commander is told never to exit the process itself
+ * (`exitOverride`), so the caller maps every outcome to the documented exit codes in one place.
+ * Subcommands are created with `.command()` after those settings so they inherit them.
+ *
+ * @example
+ * const program = createProgram(process.env);
+ * try { await program.parseAsync(process.argv); } catch (err) { process.exitCode = reportError(err, process.env); }
+ */
+export function createProgram(env: Env): Command {
+  const program = new Command('kiln')
+    .description('Kiln: the whole machine-learning lifecycle in one install.')
+    .version(KILN_VERSION, '-V, --version', 'print the CLI version')
+    .option('--json', 'print one JSON document instead of tables')
+    .addOption(
+      new Option('--url <url>', 'Kiln server for client commands (default: http://$KILN_HOST:$KILN_PORT)').argParser(
+        parseServerUrl,
+      ),
+    )
+    .option('--token <token>', 'API token sent to the server as a bearer token')
+    .exitOverride()
+    .configureOutput({ outputError: (text, write) => write(`kiln: ${text.replace(/^error: /, '')}`) })
+    .showHelpAfterError("(run 'kiln --help' for usage)")
+    .showSuggestionAfterError()
+    .addHelpText('after', EXIT_CODES_HELP);
+
+  registerServerCommand(program, env);
+  registerDbCommands(program, env);
+  registerConfigCommand(program, env);
+  registerVersionCommand(program, env);
+  registerHealthCommand(program, env);
+  return program;
+}
