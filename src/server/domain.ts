@@ -1,7 +1,14 @@
 import { KyselyWorkspaceStore, WorkspaceService, workspaceRoutes } from '../auth/index.js';
+import { mlflowArtifactRoutes, mlflowRoutes } from '../compat/index.js';
 import { type KilnConfig, KilnError, type Logger } from '../core/index.js';
 import { KyselyRegistryStore, RegistryService, type RunLookup, registryRoutes } from '../registry/index.js';
-import { createTrackingServices, type TrackingServices, trackingRoutes } from '../tracking/index.js';
+import {
+  ArtifactService,
+  artifactRoutes,
+  createTrackingServices,
+  type TrackingServices,
+  trackingRoutes,
+} from '../tracking/index.js';
 import type { KilnApp } from './kiln-app.js';
 import type { Stores } from './stores.js';
 
@@ -9,6 +16,8 @@ import type { Stores } from './stores.js';
 export interface DomainServices {
   workspaces: WorkspaceService;
   tracking: TrackingServices;
+  /** Run artifacts in `stores.blobs`, which is opened at the same root as the tracking artifact root. */
+  artifacts: ArtifactService;
   registry: RegistryService;
 }
 
@@ -41,12 +50,16 @@ export function createDomainServices(config: KilnConfig, stores: Stores, logger:
     runs: runLookup(tracking),
     logger,
   });
-  return { workspaces: new WorkspaceService(new KyselyWorkspaceStore(stores.database)), tracking, registry };
+  const artifacts = new ArtifactService(stores.blobs, tracking.runs, { artifactRoot: config.artifactsUrl });
+  return { workspaces: new WorkspaceService(new KyselyWorkspaceStore(stores.database)), tracking, artifacts, registry };
 }
 
-/** Mounts every context's Kiln REST routes under `/api/v1`. */
+/** Mounts every context's Kiln REST routes under `/api/v1`, and the MLflow REST API over the same services. */
 export async function registerDomainRoutes(app: KilnApp, services: DomainServices): Promise<void> {
   await app.register(workspaceRoutes, { prefix: '/api/v1/workspaces', service: services.workspaces });
   await app.register(trackingRoutes, { prefix: '/api/v1', services: services.tracking });
+  await app.register(artifactRoutes, { prefix: '/api/v1', service: services.artifacts });
   await app.register(registryRoutes, { prefix: '/api/v1/models', service: services.registry });
+  await app.register(mlflowRoutes, { services });
+  await app.register(mlflowArtifactRoutes, { artifacts: services.artifacts });
 }

@@ -9,6 +9,17 @@
  */
 export { ArtifactRoot, PROXY_SCHEME } from './artifact-location.js';
 export {
+  ARTIFACT_SCAN_BUDGET,
+  type ArtifactDownload,
+  type ArtifactFile,
+  type ArtifactListing,
+  type ArtifactRange,
+  ArtifactService,
+  type ArtifactServiceOptions,
+  type ArtifactUpload,
+  MAX_ARTIFACT_PAGE,
+} from './artifacts.js';
+export {
   type CreateExperimentInput,
   type ExperimentPage,
   ExperimentService,
@@ -39,6 +50,24 @@ export {
   type ViewType,
 } from './model.js';
 export { DEFAULT_SEARCH_RESULTS, MAX_SEARCH_RESULTS } from './paging.js';
+export {
+  acceptRawBodies,
+  closeOnFailure,
+  contentDisposition,
+  contentTypeFor,
+  DEFAULT_MAX_ARTIFACT_BYTES,
+  openForReply,
+  parseRange,
+  sendArtifact,
+  uploadBody,
+} from './routes/artifact-http.js';
+export {
+  ArtifactFileSchema,
+  type ArtifactRoutesOptions,
+  artifactFileToWire,
+  artifactRoutes,
+  wildcard,
+} from './routes/artifacts.js';
 export { type TrackingRoutesOptions, trackingRoutes } from './routes.js';
 export {
   HISTORY_PAGE_SIZE,
