@@ -1,8 +1,12 @@
 import { Command, Option } from 'commander';
 import { KILN_VERSION } from '../core/index.js';
+import { registerArtifactCommands } from './commands/artifacts.js';
 import { registerConfigCommand } from './commands/config.js';
 import { registerDbCommands } from './commands/db.js';
+import { registerExperimentCommands } from './commands/experiments.js';
 import { registerHealthCommand } from './commands/health.js';
+import { registerModelCommands } from './commands/models.js';
+import { registerRunCommands } from './commands/runs.js';
 import { registerServerCommand } from './commands/server.js';
 import { registerVersionCommand } from './commands/version.js';
 import { type Env, parseServerUrl } from './context.js';
@@ -39,5 +43,9 @@ export function createProgram(env: Env): Command {
   registerConfigCommand(program, env);
   registerVersionCommand(program, env);
   registerHealthCommand(program, env);
+  registerExperimentCommands(program, env);
+  registerRunCommands(program, env);
+  registerArtifactCommands(program, env);
+  registerModelCommands(program, env);
   return program;
 }

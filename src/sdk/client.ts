@@ -1,6 +1,8 @@
 import { KilnError } from '../core/index.js';
+import { RegistryApi } from './registry.js';
 import { backoffMs, IDEMPOTENT_METHODS, RETRYABLE_STATUSES, retryAfterMs, sleep } from './retry.js';
-import { attempt, errorFromResponse, successBody } from './transport.js';
+import { TrackingApi } from './tracking.js';
+import { type AttemptInput, attempt, errorFromResponse, successBody } from './transport.js';
 import type { LiveStatus, ReadyStatus, VersionInfo } from './types.js';
 import { WorkspacesApi } from './workspaces.js';
 
@@ -31,13 +33,27 @@ export interface KilnClientOptions {
   workspace?: string;
 }
 
-/** Scalar query parameters; undefined ones are left out. */
-export type QueryParams = Readonly<Record<string, string | number | boolean | undefined>>;
+/** Query parameters; undefined ones are left out, a list repeats its key (`order_by=a&order_by=b`). */
+export type QueryParams = Readonly<Record<string, string | number | boolean | readonly string[] | undefined>>;
+
+/**
+ * A request body that is not JSON, such as an artifact upload. `open` is called once per attempt,
+ * so a retried upload resends the whole file rather than a half-read stream.
+ *
+ * @example
+ * const raw = { contentType: 'application/octet-stream', open: () => Readable.toWeb(createReadStream(file)) };
+ */
+export interface RawBody {
+  contentType: string;
+  open: () => string | Uint8Array | ReadableStream<Uint8Array>;
+}
 
 /** Options of one {@link KilnClient.request}. */
 export interface RequestOptions {
   /** Sent as JSON. */
   body?: unknown;
+  /** Sent as is, instead of `body`. */
+  raw?: RawBody;
   query?: QueryParams;
   /**
    * Whether repeating the request is harmless, which allows retries. Defaults to true for GET,
@@ -65,6 +81,8 @@ export interface RequestOptions {
 export class KilnClient {
   readonly baseUrl: string;
   readonly workspaces: WorkspacesApi;
+  readonly tracking: TrackingApi;
+  readonly registry: RegistryApi;
   private readonly headers: Record<string, string>;
   private readonly timeoutMs: number;
   private readonly retries: number;
@@ -92,6 +110,8 @@ export class KilnClient {
     if (options.token !== undefined) this.headers.authorization = `Bearer ${options.token}`;
     if (options.workspace !== undefined) this.headers['x-kiln-workspace'] = options.workspace;
     this.workspaces = new WorkspacesApi(this);
+    this.tracking = new TrackingApi(this);
+    this.registry = new RegistryApi(this);
   }
 
   /** `GET /health/live`: resolves when the server process is up. */
@@ -119,24 +139,42 @@ export class KilnClient {
    * method is built on it, and so can a context the client does not know yet.
    */
   async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+    const { verb, url, response, text } = await this.exchange(method, path, options, false);
+    return successBody(verb, url, response, text) as T;
+  }
+
+  /**
+   * Like {@link request}, but resolves the successful `Response` with its body unread, for
+   * downloads that should stream to disk rather than sit in memory. Errors are KilnErrors as usual.
+   *
+   * @example
+   * const response = await kiln.stream('GET', `/api/v1/runs/${id}/artifacts/model.json`);
+   * await pipeline(Readable.fromWeb(response.body), createWriteStream('model.json'));
+   */
+  async stream(method: string, path: string, options: RequestOptions = {}): Promise<Response> {
+    return (await this.exchange(method, path, options, true)).response;
+  }
+
+  private async exchange(method: string, path: string, options: RequestOptions, streamResponse: boolean) {
     const verb = method.toUpperCase();
     const url = this.urlFor(path, options.query);
     const headers = { ...this.headers };
-    let body: string | undefined;
-    if (options.body !== undefined) {
+    let json: string | undefined;
+    if (options.body !== undefined || options.raw !== undefined) {
       if (verb === 'GET' || verb === 'HEAD') {
         throw new KilnError('INVALID_PARAMETER_VALUE', `body: a ${verb} request cannot carry one; use query`, {
           field: 'body',
         });
       }
-      body = JSON.stringify(options.body);
-      headers['content-type'] = 'application/json';
+      if (options.raw === undefined) json = JSON.stringify(options.body);
+      headers['content-type'] = options.raw?.contentType ?? 'application/json';
     }
     const idempotent = options.idempotent ?? IDEMPOTENT_METHODS.has(verb);
     const retries = idempotent ? (options.retries ?? this.retries) : 0;
-    const input = { method: verb, url, headers, body, timeoutMs: this.timeoutMs, signal: options.signal };
+    const base = { method: verb, url, headers, timeoutMs: this.timeoutMs, signal: options.signal, streamResponse };
 
     for (let retry = 0; ; retry++) {
+      const input: AttemptInput = { ...base, body: options.raw === undefined ? json : options.raw.open() };
       const outcome = await attempt(input);
       if (outcome.kind === 'final') throw outcome.error;
       const canRetry = retry < retries;
@@ -146,7 +184,7 @@ export class KilnClient {
         continue;
       }
       const { response, text } = outcome;
-      if (response.ok) return successBody(verb, url, response, text) as T;
+      if (response.ok) return { verb, url, response, text };
       if (!canRetry || !RETRYABLE_STATUSES.has(response.status)) {
         throw errorFromResponse(verb, url, response.status, text);
       }
@@ -166,7 +204,8 @@ export class KilnClient {
   private urlFor(path: string, query: QueryParams | undefined): string {
     const url = new URL(`${this.baseUrl}${path.startsWith('/') ? path : `/${path}`}`);
     for (const [key, value] of Object.entries(query ?? {})) {
-      if (value !== undefined) url.searchParams.set(key, String(value));
+      if (Array.isArray(value)) for (const item of value) url.searchParams.append(key, item);
+      else if (value !== undefined) url.searchParams.set(key, String(value));
     }
     return url.toString();
   }

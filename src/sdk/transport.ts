@@ -11,9 +11,12 @@ export interface AttemptInput {
   method: string;
   url: string;
   headers: Record<string, string>;
-  body: string | undefined;
+  /** A string, bytes, or a stream (sent with `duplex: 'half'`); opened afresh for each attempt. */
+  body: string | Uint8Array | ReadableStream<Uint8Array> | undefined;
   timeoutMs: number;
   signal: AbortSignal | undefined;
+  /** Leave a successful response's body unread (`text` is then empty) so the caller can stream it. */
+  streamResponse?: boolean;
 }
 
 function describeCause(err: unknown): string {
@@ -38,7 +41,11 @@ export async function attempt(input: AttemptInput): Promise<Attempt> {
   const timeout = AbortSignal.timeout(input.timeoutMs);
   const signal = input.signal === undefined ? timeout : AbortSignal.any([timeout, input.signal]);
   try {
-    const response = await fetch(input.url, { method: input.method, headers: input.headers, body: input.body, signal });
+    const init: RequestInit & { duplex?: 'half' } = { method: input.method, headers: input.headers, signal };
+    if (input.body !== undefined) init.body = input.body;
+    if (input.body instanceof ReadableStream) init.duplex = 'half';
+    const response = await fetch(input.url, init);
+    if (input.streamResponse === true && response.ok) return { kind: 'response', response, text: '' };
     const text = await response.text();
     return { kind: 'response', response, text };
   } catch (err) {

@@ -1,0 +1,111 @@
+import { KilnError } from '../core/index.js';
+import { LogQueue, type MetricPoint } from './log-queue.js';
+import type { TrackingApi } from './tracking.js';
+import type { RunInfo, RunStatus, StoredArtifact } from './types.js';
+
+/** When and at which step {@link RunHandle.logMetrics} records its points. */
+export interface MetricOptions {
+  /** Training step; default 0. */
+  step?: number;
+  /** Epoch milliseconds; default now. */
+  timestamp?: number;
+}
+
+/** A value MLflow accepts as a param or tag; stored as its string form. */
+export type LoggableValue = string | number | boolean;
+
+/** A metric value for JSON, which has no NaN or Infinity: those travel as their names. */
+export function metricValueToWire(value: number): MetricPoint['value'] {
+  if (Number.isFinite(value)) return value;
+  if (Number.isNaN(value)) return 'NaN';
+  return value > 0 ? 'Infinity' : '-Infinity';
+}
+
+/**
+ * A run being recorded, as returned by `kiln.tracking.startRun()`. Params, metrics and tags are
+ * buffered and sent in the background in `log-batch` calls, so a training loop never waits on the
+ * network; call {@link flush} to wait until everything so far is stored, and {@link end} when
+ * done. Artifacts are uploaded at once, streamed from disk.
+ *
+ * @example
+ * const run = await kiln.tracking.startRun({ experimentName: 'churn', runName: 'gbt-1' });
+ * run.logParams({ learning_rate: 0.1, depth: 6 });
+ * for (let step = 0; step < 100; step++) run.logMetrics({ loss: losses[step] }, { step });
+ * await run.logArtifact('model.json', 'model');
+ * await run.end();
+ */
+export class RunHandle {
+  readonly runId: string;
+  readonly experimentId: string;
+  private readonly queue: LogQueue;
+
+  constructor(
+    private readonly tracking: TrackingApi,
+    info: RunInfo,
+    flushIntervalMs?: number,
+  ) {
+    this.runId = info.run_id;
+    this.experimentId = info.experiment_id;
+    this.queue = new LogQueue((batch) => tracking.logBatch(this.runId, batch), flushIntervalMs);
+  }
+
+  /** Queues params; a param cannot change once logged (the server refuses a different value). */
+  logParams(params: Readonly<Record<string, LoggableValue>>): void {
+    this.queue.add({ params: entries(params) });
+  }
+
+  /** Queues one point per key, all at the same step and timestamp. */
+  logMetrics(metrics: Readonly<Record<string, number>>, options: MetricOptions = {}): void {
+    const timestamp = options.timestamp ?? Date.now();
+    const step = options.step ?? 0;
+    const points = Object.entries(metrics).map(([key, value]) => {
+      if (typeof value !== 'number') {
+        throw new KilnError('INVALID_PARAMETER_VALUE', `metric '${key}': must be a number, got ${typeof value}`, {
+          field: key,
+        });
+      }
+      return { key, value: metricValueToWire(value), timestamp, step };
+    });
+    this.queue.add({ metrics: points });
+  }
+
+  /** Queues tags; a later value replaces an earlier one. */
+  setTags(tags: Readonly<Record<string, LoggableValue>>): void {
+    this.queue.add({ tags: entries(tags) });
+  }
+
+  /** Resolves when everything logged so far is stored; rejects with the first failed call's error. */
+  flush(): Promise<void> {
+    return this.queue.flush();
+  }
+
+  /** Uploads one file under `artifactPath` (default the root), keeping its base name. */
+  logArtifact(localPath: string, artifactPath?: string): Promise<StoredArtifact> {
+    return this.tracking.artifacts.upload(this.runId, localPath, artifactPath);
+  }
+
+  /** Uploads every file under `dir`, keeping the layout, under `artifactPath` (default the root). */
+  logArtifacts(dir: string, artifactPath?: string): Promise<StoredArtifact[]> {
+    return this.tracking.artifacts.uploadDirectory(this.runId, dir, artifactPath);
+  }
+
+  /**
+   * Flushes, then sets the run's status and end time. The status is set even when the flush
+   * failed, and the flush error is then rethrown.
+   */
+  async end(status: RunStatus = 'FINISHED'): Promise<RunInfo> {
+    let failure: { error: unknown } | undefined;
+    try {
+      await this.flush();
+    } catch (error) {
+      failure = { error };
+    }
+    const info = await this.tracking.updateRun(this.runId, { status, endTime: Date.now() });
+    if (failure !== undefined) throw failure.error;
+    return info;
+  }
+}
+
+function entries(record: Readonly<Record<string, LoggableValue>>): { key: string; value: string }[] {
+  return Object.entries(record).map(([key, value]) => ({ key, value: String(value) }));
+}
