@@ -25,8 +25,8 @@ export const DEFAULT_FLUSH_INTERVAL_MS = 250;
  * Buffers metrics, params and tags in memory and sends them in `log-batch` calls in the
  * background: a batch goes as soon as one kind fills its limit, and whatever is queued goes after
  * `intervalMs`. Calls are sent one at a time, in queue order, so the server sees points in the
- * order they were logged; a failed call is not retried (a POST that may have been applied must not
- * be applied twice) and its error is kept for the next {@link flush}.
+ * order they were logged. Retrying is the sender's business (log-batch is safe to replay); a call
+ * that still fails is dropped and its error kept for the next {@link flush}.
  *
  * @example
  * const queue = new LogQueue((batch) => client.request('POST', `/api/v1/runs/${id}/log-batch`, { body: batch }));

@@ -151,9 +151,16 @@ export class TrackingApi {
     return (await this.client.request<{ run_info: RunInfo }>('PATCH', path, { body })).run_info;
   }
 
-  /** One `log-batch` call; at most 1000 metrics, 100 params and 100 tags. Not retried. */
+  /**
+   * One `log-batch` call; at most 1000 metrics, 100 params and 100 tags. Retried like a GET: the
+   * server stores an identical metric point once, accepts a param logged again with the same value
+   * and overwrites tags, so replaying a batch whose answer was lost changes nothing.
+   */
   async logBatch(runId: string, batch: Partial<LogBatch>): Promise<void> {
-    await this.client.request('POST', `/api/v1/runs/${encodeURIComponent(runId)}/log-batch`, { body: batch });
+    await this.client.request('POST', `/api/v1/runs/${encodeURIComponent(runId)}/log-batch`, {
+      body: batch,
+      idempotent: true,
+    });
   }
 
   /** Starts a run and returns a {@link RunHandle} that logs to it. */
