@@ -9,10 +9,20 @@
 import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { healthBenchmark } from './health.js';
+import { historyBenchmark } from './history.js';
+import { ingestBenchmark } from './ingest.js';
 import type { Benchmark, BenchOptions } from './lib/benchmark.js';
 import { printResult, progress } from './lib/result.js';
+import { logMetricLatencyBenchmark } from './log-metric-latency.js';
+import { searchBenchmark } from './search.js';
 
-const BENCHMARKS: readonly Benchmark[] = [healthBenchmark];
+const BENCHMARKS: readonly Benchmark[] = [
+  healthBenchmark,
+  ingestBenchmark,
+  logMetricLatencyBenchmark,
+  searchBenchmark,
+  historyBenchmark,
+];
 
 const USAGE = `usage: npm run bench -- <name|all> [--rounds n] [--duration s] [--warmup s] [--connections n] [--tool wrk|autocannon] [--no-build] [--strict]`;
 
