@@ -176,6 +176,25 @@ async function createDatasets(db: Kysely<unknown>): Promise<void> {
 }
 
 /**
+ * Search drives from the keyed tables (see `applySearch`): `metrics.m1 > 0.9` ordered by
+ * `metrics.m1 DESC` walks `latest_metrics (key, value)` in order and stops after the page. These
+ * indexes replace the `(key, value)` ones with covering ones, so that walk — and a selective
+ * `params.p1 = 'x'` — reads the owner (and NaN flag) from the index without a visit to each row.
+ */
+async function coverSearchIndexes(db: Kysely<unknown>): Promise<void> {
+  await db.schema.dropIndex('latest_metrics_key_value').execute();
+  await db.schema
+    .createIndex('latest_metrics_search')
+    .on('latest_metrics')
+    .columns(['key', 'value', 'is_nan', 'run_id'])
+    .execute();
+  for (const table of ['params', 'run_tags']) {
+    await db.schema.dropIndex(`${table}_key_value`).execute();
+    await db.schema.createIndex(`${table}_search`).on(table).columns(['key', 'value', 'run_id']).execute();
+  }
+}
+
+/**
  * Schema of the tracking context (tables typed in {@link TrackingTables}), the same on SQLite and
  * PostgreSQL except for how experiment ids are generated (AUTOINCREMENT / identity) and that
  * SQLite clusters `metrics` and `metric_rollups` on their primary keys. Experiment ids are
@@ -189,4 +208,5 @@ export const TRACKING_MIGRATIONS: readonly Migration[] = [
   { id: '20261127-02-tracking-runs', up: (db) => createRuns(db) },
   { id: '20261127-03-tracking-metrics', up: createMetrics },
   { id: '20261127-04-tracking-datasets', up: (db) => createDatasets(db) },
+  { id: '20261127-05-tracking-search-indexes', up: (db) => coverSearchIndexes(db) },
 ];

@@ -1,9 +1,8 @@
-import { type Expression, type RawBuilder, type SelectQueryBuilder, type SqlBool, sql } from 'kysely';
-import { KilnError } from '../../core/index.js';
+import { type OrderByItemBuilder, type RawBuilder, type SelectQueryBuilder, type SqlBool, sql } from 'kysely';
 import type { SqlDialect } from '../../store/index.js';
+import { misconfigured, timestampCondition, valueCondition } from './conditions.js';
 import type { OrderClause } from './entities.js';
-import { likeParts, renderGlob, renderLike, SQL_LIKE_ESCAPE } from './like.js';
-import type { Comparison, Filter, Operator } from './parser.js';
+import type { Comparison, Filter } from './parser.js';
 import type { SearchPlan } from './plan.js';
 
 /**
@@ -18,6 +17,11 @@ export interface AttributeColumn {
   /** Column reference as the outer query names it, e.g. `runs.status`. */
   readonly column: string;
   readonly type: ColumnType;
+  /**
+   * The column is NOT NULL: ordering on it needs no `nulls last`, which on PostgreSQL would stop a
+   * descending order being read backwards off an ascending index (e.g. `runs_search`).
+   */
+  readonly notNull?: boolean;
 }
 
 /** A table of (owner, key, value) rows with at most one row per owner and key. */
@@ -74,77 +78,8 @@ export interface SearchDescriptor {
   readonly dataset?: DatasetTables;
 }
 
-const SQL_OPERATOR: Readonly<Record<'=' | '!=' | '>' | '>=' | '<' | '<=', string>> = {
-  '=': '=',
-  '!=': '<>',
-  '>': '>',
-  '>=': '>=',
-  '<': '<',
-  '<=': '<=',
-};
-
-/** 0000-01-01T00:00:00.000Z and 9999-12-31T23:59:59.999Z: the ISO strings that sort as text. */
-const ISO_MIN_MS = -62_167_219_200_000;
-const ISO_MAX_MS = 253_402_300_799_999;
-
-const NEVER = sql<SqlBool>`1 = 0`;
-
-function misconfigured(problem: string): KilnError {
-  return new KilnError('INVALID_CONFIGURATION', `search descriptor: ${problem}`, { problem });
-}
-
 function ref(table: string, column: string): RawBuilder<unknown> {
   return sql.ref(`${table}.${column}`);
-}
-
-function bindNumber(value: number, dialect: SqlDialect): RawBuilder<unknown> {
-  // PostgreSQL types a bare parameter after the column: '0.5' against a bigint column fails.
-  return dialect === 'postgres' && !Number.isSafeInteger(value)
-    ? sql`cast(${value} as double precision)`
-    : sql`${value}`;
-}
-
-function compare(left: Expression<unknown>, op: Operator, right: RawBuilder<unknown>): RawBuilder<SqlBool> {
-  if (!(op in SQL_OPERATOR)) throw misconfigured(`operator ${op} reached a scalar comparison`);
-  return sql<SqlBool>`${left} ${sql.raw(SQL_OPERATOR[op as keyof typeof SQL_OPERATOR])} ${right}`;
-}
-
-function likeCondition(left: Expression<unknown>, op: 'LIKE' | 'ILIKE', pattern: string, dialect: SqlDialect) {
-  const parts = likeParts(pattern);
-  const escapeChar = sql.lit(SQL_LIKE_ESCAPE);
-  if (dialect === 'postgres') {
-    return sql<SqlBool>`${left} ${sql.raw(op === 'LIKE' ? 'like' : 'ilike')} ${renderLike(parts)} escape ${escapeChar}`;
-  }
-  if (op === 'LIKE') return sql<SqlBool>`${left} glob ${renderGlob(parts)}`;
-  return sql<SqlBool>`lower(${left}) like lower(${renderLike(parts)}) escape ${escapeChar}`;
-}
-
-/** `left op value` for a validated comparison whose left side is `left`. */
-function valueCondition(left: Expression<unknown>, c: Comparison, dialect: SqlDialect): RawBuilder<SqlBool> {
-  const { op, value } = c;
-  if (Array.isArray(value)) {
-    const items = sql.join(value.map((v) => sql`${v}`));
-    return op === 'NOT IN' ? sql<SqlBool>`${left} not in (${items})` : sql<SqlBool>`${left} in (${items})`;
-  }
-  if (op === 'LIKE' || op === 'ILIKE') return likeCondition(left, op, String(value), dialect);
-  return compare(left, op, typeof value === 'number' ? bindNumber(value, dialect) : sql`${value}`);
-}
-
-/**
- * A numeric comparison on an ISO-8601 text column: whole milliseconds compare exactly as text, so
- * the literal is first turned into an equivalent whole, in-range bound (or a constant outcome).
- */
-function timestampCondition(left: Expression<unknown>, op: Operator, ms: number): RawBuilder<SqlBool> {
-  const present = sql<SqlBool>`${left} is not null`;
-  let bound = ms;
-  if (!Number.isInteger(ms)) {
-    if (op === '=') return NEVER;
-    if (op === '!=') return present;
-    bound = op === '>' || op === '<=' ? Math.floor(ms) : Math.ceil(ms);
-  }
-  if (bound > ISO_MAX_MS) return op === '<' || op === '<=' || op === '!=' ? present : NEVER;
-  if (bound < ISO_MIN_MS) return op === '>' || op === '>=' || op === '!=' ? present : NEVER;
-  return compare(left, op, sql`${new Date(bound).toISOString()}`);
 }
 
 function correlate(alias: string, inner: readonly string[], outer: readonly string[], what: string) {
@@ -170,14 +105,21 @@ function attributeCondition(c: Comparison, d: SearchDescriptor, dialect: SqlDial
   return valueCondition(left, c, dialect);
 }
 
-function keyedCondition(c: Comparison, d: SearchDescriptor, dialect: SqlDialect, alias: string) {
+/** The join condition matching `alias`, a row of the keyed table, against comparison `c`. */
+function keyedMatch(c: Comparison, d: SearchDescriptor, dialect: SqlDialect, alias: string) {
   const entity = c.entity as 'metric' | 'param' | 'tag';
   const table = d.keyed[entity];
   if (table === undefined) throw misconfigured(`no table for ${entity}s`);
   const owner = correlate(alias, table.owner, d.owner, `${entity} table`);
   let condition = valueCondition(ref(alias, table.value), c, dialect);
   if (entity === 'metric') condition = sql<SqlBool>`not ${ref(alias, (table as MetricTable).nan)} and ${condition}`;
-  return sql<SqlBool>`exists (select 1 from ${sql.table(table.table)} as ${sql.id(alias)} where ${owner} and ${ref(alias, table.key)} = ${c.key} and ${condition})`;
+  const on = sql<SqlBool>`${owner} and ${ref(alias, table.key)} = ${c.key} and ${condition}`;
+  return { table: table.table, on };
+}
+
+function keyedCondition(c: Comparison, d: SearchDescriptor, dialect: SqlDialect, alias: string) {
+  const { table, on } = keyedMatch(c, d, dialect, alias);
+  return sql<SqlBool>`exists (select 1 from ${sql.table(table)} as ${sql.id(alias)} where ${on})`;
 }
 
 function datasetCondition(c: Comparison, d: SearchDescriptor, dialect: SqlDialect, alias: string) {
@@ -214,12 +156,14 @@ export function filterCondition(
   dialect: SqlDialect,
 ): RawBuilder<SqlBool> | undefined {
   if (filter.length === 0) return undefined;
-  const parts = filter.map((c, i) => {
-    if (c.entity === 'attribute') return attributeCondition(c, descriptor, dialect);
-    if (c.entity === 'dataset') return datasetCondition(c, descriptor, dialect, `kiln_filter_${i}`);
-    return keyedCondition(c, descriptor, dialect, `kiln_filter_${i}`);
-  });
+  const parts = filter.map((c, i) => comparisonCondition(c, descriptor, dialect, `kiln_filter_${i}`));
   return sql<SqlBool>`(${sql.join(parts, sql` and `)})`;
+}
+
+function comparisonCondition(c: Comparison, d: SearchDescriptor, dialect: SqlDialect, alias: string) {
+  if (c.entity === 'attribute') return attributeCondition(c, d, dialect);
+  if (c.entity === 'dataset') return datasetCondition(c, d, dialect, alias);
+  return keyedCondition(c, d, dialect, alias);
 }
 
 /**
@@ -256,7 +200,24 @@ export function applyOrder<DB, TB extends keyof DB, O>(
   descriptor: SearchDescriptor,
   dialect: SqlDialect,
 ): SelectQueryBuilder<DB, TB, O> {
-  let loose = query as unknown as LooseQuery;
+  const loose = orderLoose(query as unknown as LooseQuery, order, descriptor, dialect, new Map());
+  return loose as unknown as SelectQueryBuilder<DB, TB, O>;
+}
+
+/**
+ * {@link applyOrder} on a loose query. `joined` maps metric keys to the alias of an inner-joined
+ * `latest_metrics` row that a filter comparison already requires to exist and not be NaN: every
+ * row left has a real value, so the metric sorts on that alias's value alone, with no bucket and
+ * no extra join — an order the planner can read straight off the `(key, value)` index.
+ */
+function orderLoose(
+  query: LooseQuery,
+  order: readonly OrderClause[],
+  descriptor: SearchDescriptor,
+  dialect: SqlDialect,
+  joined: ReadonlyMap<string, string>,
+): LooseQuery {
+  let loose = query;
   const textual = (expression: RawBuilder<unknown>) =>
     dialect === 'postgres' ? sql`${expression} collate "C"` : expression;
   order.forEach((clause, i) => {
@@ -265,12 +226,18 @@ export function applyOrder<DB, TB extends keyof DB, O>(
       const column = descriptor.attributes[clause.key];
       if (column === undefined) throw misconfigured(`no column for attribute '${clause.key}'`);
       const value = column.type === 'number' ? sql.ref(column.column) : textual(sql.ref(column.column));
-      loose = loose.orderBy(value, (ob) => (asc ? ob.asc() : ob.desc()).nullsLast());
+      const direction = (ob: OrderByItemBuilder) => (asc ? ob.asc() : ob.desc());
+      loose = loose.orderBy(value, (ob) => (column.notNull === true ? direction(ob) : direction(ob).nullsLast()));
       return;
     }
     if (clause.entity === 'dataset') throw misconfigured('datasets cannot be ordered on');
     const table = descriptor.keyed[clause.entity];
     if (table === undefined) throw misconfigured(`no table for ${clause.entity}s`);
+    const present = clause.entity === 'metric' ? joined.get(clause.key) : undefined;
+    if (present !== undefined) {
+      loose = loose.orderBy(ref(present, table.value), (ob) => (asc ? ob.asc() : ob.desc()));
+      return;
+    }
     const alias = `kiln_sort_${i}`;
     const owners = table.owner.map((_, j) => `${alias}_owner_${j}`);
     const columns = [
@@ -292,12 +259,20 @@ export function applyOrder<DB, TB extends keyof DB, O>(
       loose = loose.orderBy(textual(value), (ob) => (asc ? ob.asc() : ob.desc()).nullsLast());
     }
   });
-  return loose as unknown as SelectQueryBuilder<DB, TB, O>;
+  return loose;
 }
 
 /**
  * Applies a prepared search — filter and complete ordering — to a select query. Paging (limit and
  * the offset from a page token) is left to the caller.
+ *
+ * When the first order clause is a metric the filter compares, those comparisons become inner
+ * joins on the metric table instead of per-row `exists (…)` (at most one row per owner and key,
+ * so no duplicates), and the metric sorts on the joined value (see {@link orderLoose}): the planner
+ * can then walk the `(key, value)` index in order and stop after the page, however many rows are
+ * in scope. Other comparisons stay `exists (…)`, so a broad filter under an attribute order keeps
+ * walking the scope in that order and stopping early — SQLite has no statistics to tell a
+ * selective `(key, value)` range from a broad one, and a join would let it start from either.
  *
  * @example
  * const plan = prepareSearch('runs', { filter: "metrics.acc > 0.9", orderBy: ['metrics.acc DESC'] });
@@ -310,5 +285,21 @@ export function applySearch<DB, TB extends keyof DB, O>(
   descriptor: SearchDescriptor,
   dialect: SqlDialect,
 ): SelectQueryBuilder<DB, TB, O> {
-  return applyOrder(applyFilter(query, plan.filter, descriptor, dialect), plan.order, descriptor, dialect);
+  let loose = query as unknown as LooseQuery;
+  const first = plan.order[0];
+  const driver = first?.entity === 'metric' ? first.key : undefined;
+  const joined = new Map<string, string>();
+  const rest: RawBuilder<SqlBool>[] = [];
+  plan.filter.forEach((c, i) => {
+    const alias = `kiln_filter_${i}`;
+    if (c.entity !== 'metric' || c.key !== driver) {
+      rest.push(comparisonCondition(c, descriptor, dialect, alias));
+      return;
+    }
+    const { table, on } = keyedMatch(c, descriptor, dialect, alias);
+    loose = loose.innerJoin(sql.table(table).as(alias), (join) => join.on(on));
+    if (!joined.has(c.key)) joined.set(c.key, alias);
+  });
+  if (rest.length > 0) loose = loose.where(sql<SqlBool>`(${sql.join(rest, sql` and `)})`);
+  return orderLoose(loose, plan.order, descriptor, dialect, joined) as unknown as SelectQueryBuilder<DB, TB, O>;
 }

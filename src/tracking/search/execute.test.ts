@@ -142,6 +142,18 @@ const RUN_CASES: readonly Case[] = [
   ['order by tag', "tags.team != ''", ['tags.team'], ['r06', 'r02', 'r08', 'r07', 'r03', 'r09', 'r01', 'r04']],
   ['order by metric with a filter on it', 'metrics.step > 27', ['metrics.step DESC'], ['r30', 'r29', 'r28']],
   ['order by run_id DESC', "user_id = 'bulk' AND metrics.step < 17", ['run_id DESC'], ['r16', 'r15', 'r14']],
+  [
+    'filtered metric DESC: +Infinity first, ties by start_time',
+    'metrics.acc > 0.5',
+    ['metrics.acc DESC'],
+    ['r04', 'r10', 'r07', 'r02', 'r08'],
+  ],
+  [
+    'filtered metric ASC, two comparisons on it, NaN and a missing param excluded',
+    "metrics.acc <= 0.5 AND metrics.acc != 0 AND params.model != 'none'",
+    ['metrics.acc ASC'],
+    ['r05', 'r12', 'r01'],
+  ],
 ];
 
 const VERSION_CASES: readonly Case[] = [

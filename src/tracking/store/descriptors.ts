@@ -4,7 +4,7 @@ import type { SearchDescriptor } from '../search/index.js';
  * How the search compiler sees the runs schema: attributes are `runs` columns, metrics the
  * `latest_metrics` table (NaN as value 0 with `is_nan` set), params and tags their keyed tables,
  * dataset filters the `run_inputs` links joined to `datasets`. Experiment ids are integers, so
- * they sort as numbers.
+ * they sort as numbers. `start_time` is NOT NULL, so the default order can read `runs_search`.
  *
  * @example
  * applySearch(db.selectFrom('runs').selectAll('runs'), plan, RUNS_SEARCH, database.dialect);
@@ -17,7 +17,7 @@ export const RUNS_SEARCH: SearchDescriptor = {
     status: { column: 'runs.status', type: 'text' },
     user_id: { column: 'runs.user_id', type: 'text' },
     artifact_uri: { column: 'runs.artifact_uri', type: 'text' },
-    start_time: { column: 'runs.start_time', type: 'number' },
+    start_time: { column: 'runs.start_time', type: 'number', notNull: true },
     end_time: { column: 'runs.end_time', type: 'number' },
     experiment_id: { column: 'runs.experiment_id', type: 'number' },
   },
