@@ -4,7 +4,7 @@ import type { DatasetInput, Metric, MetricPoint } from './model.js';
 import { checkMaxResults } from './paging.js';
 import { failUnlessOk, runNotFound } from './run-errors.js';
 import { mirroredColumns } from './run-view.js';
-import type { HistoryCursor, TrackingStore } from './store.js';
+import type { HistoryCursor, StepRange, TrackingStore } from './store.js';
 import {
   checkBatch,
   checkDatasetInputs,
@@ -134,12 +134,23 @@ export class RunDataService {
    * database: the step range is split into ⌊maxPoints / 4⌋ buckets, each contributing its first,
    * last, minimum and maximum point, so spikes and dips survive. Histories no longer than
    * `maxPoints` come back whole.
+   *
+   * `range` keeps only the points whose step lies in [`startStep`, `endStep`] (either bound may
+   * be left open) and spreads the buckets over that range, so a chart zoomed into steps 1,000 to
+   * 2,000 gets full resolution there instead of the few buckets that range holds of the whole run.
    */
-  async downsampleMetricHistory(ctx: RequestContext, runId: string, key: string, maxPoints: number): Promise<Metric[]> {
+  async downsampleMetricHistory(
+    ctx: RequestContext,
+    runId: string,
+    key: string,
+    maxPoints: number,
+    range: StepRange = {},
+  ): Promise<Metric[]> {
+    const checkedRange = checkStepRange(range);
     const id = await this.requireRun(ctx, runId);
     const checkedKey = checkKey('metric_key', key);
     const limit = checkMaxResults(maxPoints, MAX_DOWNSAMPLED_POINTS, MAX_DOWNSAMPLED_POINTS, 'max_points');
-    const points = await this.store.downsampleMetric(id, checkedKey, limit);
+    const points = await this.store.downsampleMetric(id, checkedKey, limit, checkedRange);
     return points.map((p) => ({ key: checkedKey, ...p }));
   }
 
@@ -148,6 +159,25 @@ export class RunDataService {
     if ((await this.store.getRun(ctx.workspace, id)) === undefined) throw runNotFound(id);
     return id;
   }
+}
+
+/**
+ * Checks a step range: each bound a safe integer (steps may be negative), `start_step` not after
+ * `end_step`. Resolves undefined when neither bound is set, so the store takes its unranged path.
+ */
+function checkStepRange(range: StepRange): StepRange | undefined {
+  const step = (field: string, value: unknown): number | undefined => {
+    if (value === undefined) return undefined;
+    if (typeof value === 'number' && Number.isSafeInteger(value)) return value;
+    throw invalidParameter(field, `must be a whole number (within ±2^53), got ${String(value)}`, value);
+  };
+  const start = step('start_step', range.startStep);
+  const end = step('end_step', range.endStep);
+  if (start === undefined && end === undefined) return undefined;
+  if (start !== undefined && end !== undefined && start > end) {
+    throw invalidParameter('start_step', `must not be greater than end_step (${end}), got ${start}`, start);
+  }
+  return { startStep: start, endStep: end };
 }
 
 function cursorOf(point: MetricPoint): HistoryCursor {

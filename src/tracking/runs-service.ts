@@ -67,6 +67,16 @@ function checkStatus(value: unknown): RunStatus {
   return value as RunStatus;
 }
 
+/** A tag value as a JSON list, or undefined when it is not one. */
+function parseList(value: string): unknown[] | undefined {
+  try {
+    const list: unknown = JSON.parse(value);
+    return Array.isArray(list) ? list : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function checkRunName(field: string, value: unknown): string {
   return checkText(field, value, LIMITS.runNameLength);
 }
@@ -180,6 +190,35 @@ export class RunService {
     const tags = [{ key: checkKey('key', key), value: checkText('value', value, LIMITS.tagValueLength) }];
     const batch = { metrics: [], params: [], tags };
     failUnlessOk(await this.store.logBatch(ctx.workspace, id, batch, mirroredColumns(tags)), id);
+  }
+
+  /**
+   * Appends `item` to the JSON list held in one tag of an active run (an unset tag counts as
+   * `[]`), atomically: the read and the write happen in one store transaction holding the run, so
+   * concurrent appends (MLflow's `runs/log-model` on `mlflow.log-model.history`) all land instead
+   * of overwriting each other as a read here and a `setTag` later would. A tag that is not a JSON
+   * list, or a list grown past the tag value limit, is INVALID_PARAMETER_VALUE and nothing
+   * changes. Tags mirrored onto run columns (`mlflow.runName` …) are refused: they hold no lists.
+   */
+  async appendToTagList(ctx: RequestContext, runId: string, key: string, item: unknown): Promise<void> {
+    const id = checkRunId(runId);
+    const checked = checkKey('key', key);
+    if ([RUN_NAME_TAG, USER_TAG, PARENT_RUN_TAG].includes(checked)) {
+      throw invalidParameter('key', 'is a tag mirrored onto the run and cannot hold a list', checked);
+    }
+    const append = (current: string | undefined): string => {
+      const list = current === undefined ? [] : parseList(current);
+      if (list === undefined) {
+        throw new KilnError(
+          'INVALID_PARAMETER_VALUE',
+          `Run ${id} has a '${checked}' tag that is not a JSON list; delete the tag to append to it again`,
+          { run_id: id, key: checked },
+        );
+      }
+      list.push(item);
+      return checkText('value', JSON.stringify(list), LIMITS.tagValueLength);
+    };
+    failUnlessOk(await this.store.updateRunTag(ctx.workspace, id, checked, append), id);
   }
 
   /** Removes a tag; removing `mlflow.parentRunId` also un-nests the run. */

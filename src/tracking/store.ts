@@ -72,6 +72,12 @@ export interface HistoryCursor {
   isNan: boolean;
 }
 
+/** An inclusive step range; an absent bound leaves that side open. */
+export interface StepRange {
+  startStep?: number;
+  endStep?: number;
+}
+
 /**
  * What the tracking services need from persistence. Implementations report outcomes (undefined,
  * false, a {@link RunWriteOutcome}) rather than throwing, so the services alone choose the error a
@@ -156,6 +162,22 @@ export interface TrackingStore {
   logInputs(workspace: string, runId: string, inputs: readonly DatasetInput[], time: number): Promise<RunWriteOutcome>;
   /** Up to `limit` points of one metric in (step, timestamp) order, after `after` when given. */
   metricHistory(runId: string, key: string, limit: number, after?: HistoryCursor): Promise<MetricPoint[]>;
-  /** At most `maxPoints` points that keep the first, last, minimum and maximum of each step range. */
-  downsampleMetric(runId: string, key: string, maxPoints: number): Promise<MetricPoint[]>;
+  /**
+   * At most `maxPoints` points that keep the first, last, minimum and maximum of each step range,
+   * drawn from the points within `range` when given.
+   */
+  downsampleMetric(runId: string, key: string, maxPoints: number, range?: StepRange): Promise<MetricPoint[]>;
+  /**
+   * Atomically rewrites one tag of an active run: inside one transaction that holds the run's row
+   * (PostgreSQL: `FOR UPDATE`; SQLite: the write lock), `update` gets the current value (undefined
+   * when unset) and returns the new one, which is stored. Two concurrent calls therefore never
+   * both see the same old value. `update` may throw to abort (the service's error then reaches the
+   * caller); mirrored columns are not touched, so it is not for `mlflow.runName` and the like.
+   */
+  updateRunTag(
+    workspace: string,
+    runId: string,
+    key: string,
+    update: (current: string | undefined) => string,
+  ): Promise<RunWriteOutcome>;
 }

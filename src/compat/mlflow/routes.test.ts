@@ -32,6 +32,8 @@ POST /runs/log-batch write
 POST /runs/log-inputs write
 POST /runs/log-model write
 GET /metrics/get-history read
+GET /metrics/get-history-bulk-interval read
+GET /metrics/get-history-bulk read
 POST /registered-models/create write
 GET /registered-models/get read
 POST /registered-models/rename write

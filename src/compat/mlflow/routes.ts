@@ -5,6 +5,7 @@ import type { MlflowEndpoint, MlflowServices } from './endpoint.js';
 import { experimentEndpoints } from './experiments.js';
 import { RequestFields } from './fields.js';
 import { parseMlflowJson } from './json-body.js';
+import { metricHistoryEndpoints } from './metric-history.js';
 import { modelVersionEndpoints } from './model-versions.js';
 import { registeredModelEndpoints } from './registered-models.js';
 import { runDataEndpoints } from './run-data.js';
@@ -73,6 +74,7 @@ export const mlflowRoutes: FastifyPluginAsyncTypebox<MlflowRoutesOptions> = asyn
     ...experimentEndpoints(deps),
     ...runEndpoints(deps),
     ...runDataEndpoints(deps),
+    ...metricHistoryEndpoints(deps),
     ...registeredModelEndpoints(deps),
     ...modelVersionEndpoints(deps),
   ];

@@ -96,29 +96,11 @@ function loggedModelEntry(modelJson: string): JsonRecord {
   return entry;
 }
 
-/** The models already recorded on a run, from its {@link LOGGED_MODELS_TAG} value. */
-function loggedModels(runId: string, tagValue: string | undefined): unknown[] {
-  if (tagValue === undefined) return [];
-  let list: unknown;
-  try {
-    list = JSON.parse(tagValue);
-  } catch {
-    list = undefined;
-  }
-  if (!Array.isArray(list)) {
-    throw new KilnError(
-      'INVALID_PARAMETER_VALUE',
-      `Run ${runId} has a '${LOGGED_MODELS_TAG}' tag that is not a JSON list; delete the tag to log models again`,
-      { run_id: runId, key: LOGGED_MODELS_TAG },
-    );
-  }
-  return list;
-}
-
 /**
  * MLflow's run-data endpoints over `RunDataService` and `RunService`: log-metric, log-parameter,
  * log-batch (MLflow's limits and messages, from the service, and MLflow's 1 MB request limit),
- * log-inputs, log-model (appends the model to the run's `mlflow.log-model.history` tag) and
+ * log-inputs, log-model (appends the model to the run's `mlflow.log-model.history` tag, atomically,
+ * so concurrent calls each add their entry) and
  * metrics/get-history (pages of up to 25,000 points with `next_page_token`, which the client
  * follows).
  *
@@ -176,10 +158,7 @@ export function runDataEndpoints({ tracking }: EndpointDeps): MlflowEndpoint[] {
       async handle({ fields, ctx }) {
         const runId = fields.runId();
         const entry = loggedModelEntry(fields.requiredString('model_json'));
-        const run = await runs.get(ctx, runId);
-        const current = run.data.tags.find((tag) => tag.key === LOGGED_MODELS_TAG)?.value;
-        const history = [...loggedModels(runId, current), entry];
-        await runs.setTag(ctx, runId, LOGGED_MODELS_TAG, JSON.stringify(history));
+        await runs.appendToTagList(ctx, runId, LOGGED_MODELS_TAG, entry);
         return EMPTY;
       },
     },

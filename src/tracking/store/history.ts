@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { MetricPoint } from '../model.js';
-import type { TrackingStore } from '../store.js';
+import type { StepRange, TrackingStore } from '../store.js';
 import { flag, int, type StoreHandle } from './db.js';
 import {
   aggregate,
@@ -49,13 +49,38 @@ export const metricHistory =
     return rows.map((row) => point(row.step, row.timestamp, row.value, row.is_nan));
   };
 
-/** How many points one metric has, counting no further than `atMost`. */
-async function countUpTo(handle: StoreHandle, runId: string, key: string, atMost: number): Promise<number> {
+/** The SQL condition ` and step >= … and step <= …` for the bounds a range sets; empty without. */
+function stepFilter(range: StepRange | undefined) {
+  const from = range?.startStep === undefined ? sql`` : sql` and step >= ${range.startStep}`;
+  const to = range?.endStep === undefined ? sql`` : sql` and step <= ${range.endStep}`;
+  return sql`${from}${to}`;
+}
+
+/** How many points one metric has (within `range`), counting no further than `atMost`. */
+async function countUpTo(
+  handle: StoreHandle,
+  runId: string,
+  key: string,
+  atMost: number,
+  range: StepRange | undefined,
+): Promise<number> {
   const result = await sql<{ n: number }>`select count(*) as n from
-    (select 1 from metrics where run_id = ${runId} and "key" = ${key} order by step limit ${atMost}) as capped`.execute(
+    (select 1 from metrics where run_id = ${runId} and "key" = ${key}${stepFilter(range)}
+      order by step limit ${atMost}) as capped`.execute(handle.db);
+  return int(result.rows[0]?.n ?? 0);
+}
+
+/** Lowest and highest step of one metric (within `range`); undefined when it has no points there. */
+async function stepBounds(handle: StoreHandle, runId: string, key: string, range: StepRange | undefined) {
+  const within = stepFilter(range);
+  const result = await sql<{ lo: number | bigint | null; hi: number | bigint | null }>`select
+      (select step from metrics where run_id = ${runId} and "key" = ${key}${within} order by step limit 1) as lo,
+      (select step from metrics where run_id = ${runId} and "key" = ${key}${within} order by step desc limit 1) as hi`.execute(
     handle.db,
   );
-  return int(result.rows[0]?.n ?? 0);
+  const row = result.rows[0];
+  if (row === undefined || row.lo === null || row.hi === null) return undefined;
+  return { lo: int(row.lo), hi: int(row.hi) };
 }
 
 /** The points of one bucket summary, most telling first: extremes, then the last and first points. */
@@ -90,27 +115,33 @@ function byStep(a: MetricPoint, b: MetricPoint): number {
  * from the points (one pass over them, see pointsAggregate). With fewer than four
  * points allowed, one bucket is used and its minimum, maximum, last and first point are kept in
  * that order of preference.
+ *
+ * A `range` that leaves out some points is always bucketed straight from the points within it:
+ * rollup blocks are aligned to multiples of 16^l, so a range's edge blocks would mix points from
+ * outside it. That read is one pass over the points in the range — bounded by the range the
+ * caller picked, and charts zoom into ranges much shorter than the run. A range covering every
+ * point takes the rollup path as if none were given.
  */
 export const downsampleMetric =
   (handle: StoreHandle): TrackingStore['downsampleMetric'] =>
-  async (runId, key, maxPoints) => {
-    if ((await countUpTo(handle, runId, key, maxPoints + 1)) <= maxPoints) {
-      return metricHistory(handle)(runId, key, maxPoints);
+  async (runId, key, maxPoints, range) => {
+    if ((await countUpTo(handle, runId, key, maxPoints + 1, range)) <= maxPoints) {
+      return wholeHistory(handle, runId, key, maxPoints, range);
     }
-    const range = await sql<{ lo: number | bigint; hi: number | bigint }>`select
-      (select step from metrics where run_id = ${runId} and "key" = ${key} order by step limit 1) as lo,
-      (select step from metrics where run_id = ${runId} and "key" = ${key} order by step desc limit 1) as hi`.execute(
-      handle.db,
-    );
-    const lo = int(range.rows[0]?.lo ?? 0);
-    const hi = int(range.rows[0]?.hi ?? 0);
+    const bounds = await stepBounds(handle, runId, key, range);
+    if (bounds === undefined) return [];
+    const { lo, hi } = bounds;
+    const all = range === undefined ? bounds : await stepBounds(handle, runId, key, undefined);
+    const cuts = all !== undefined && (all.lo !== lo || all.hi !== hi);
     const buckets = Math.max(1, Math.floor(maxPoints / POINTS_PER_BUCKET));
     let summaries = pointsAggregate(
       runId,
       key,
       sql<number>`(step - ${sql.lit(lo)}) * ${sql.lit(buckets)} / ${sql.lit(hi - lo + 1)}`,
+      lo,
+      hi,
     );
-    for (let level = ROLLUP_TOP_LEVEL; level >= ROLLUP_BASE_LEVEL; level--) {
+    for (let level = ROLLUP_TOP_LEVEL; level >= ROLLUP_BASE_LEVEL && !cuts; level--) {
       const first = floorDiv(lo, blockWidth(level));
       const blocks = floorDiv(hi, blockWidth(level)) - first + 1;
       if (blocks < buckets) continue;
@@ -126,3 +157,18 @@ export const downsampleMetric =
     });
     return points.sort(byStep);
   };
+
+/** Every point of one metric within `range` (at most `limit`), in (step, timestamp, value) order. */
+async function wholeHistory(
+  handle: StoreHandle,
+  runId: string,
+  key: string,
+  limit: number,
+  range: StepRange | undefined,
+): Promise<MetricPoint[]> {
+  if (range === undefined) return metricHistory(handle)(runId, key, limit);
+  const rows = await sql<{ step: number; timestamp: number; value: number; is_nan: number }>`select
+      step, "timestamp", "value", is_nan from metrics where run_id = ${runId} and "key" = ${key}${stepFilter(range)}
+      order by step, "timestamp", "value", is_nan limit ${limit}`.execute(handle.db);
+  return rows.rows.map((row) => point(row.step, row.timestamp, row.value, row.is_nan));
+}

@@ -13,7 +13,7 @@ import {
 import { downsampleMetric, metricHistory } from './history.js';
 import { logInputs } from './inputs.js';
 import { loadRunData } from './run-data.js';
-import { deleteRunTag, getRun, insertRun, searchRuns, setRunLifecycle, updateRun } from './runs.js';
+import { deleteRunTag, getRun, insertRun, searchRuns, setRunLifecycle, updateRun, updateRunTag } from './runs.js';
 import type { TrackingTables } from './tables.js';
 
 /**
@@ -45,6 +45,7 @@ export class KyselyTrackingStore implements TrackingStore {
   readonly logInputs: TrackingStore['logInputs'];
   readonly metricHistory: TrackingStore['metricHistory'];
   readonly downsampleMetric: TrackingStore['downsampleMetric'];
+  readonly updateRunTag: TrackingStore['updateRunTag'];
 
   constructor(database: Database) {
     const handle: StoreHandle = {
@@ -70,5 +71,6 @@ export class KyselyTrackingStore implements TrackingStore {
     this.logInputs = logInputs(handle);
     this.metricHistory = metricHistory(handle);
     this.downsampleMetric = downsampleMetric(handle);
+    this.updateRunTag = updateRunTag(handle);
   }
 }

@@ -66,10 +66,18 @@ export type SummaryRow = { grp: number } & Record<(typeof SUMMARY_COLUMNS)[numbe
  * (a GROUP BY computing each group's first and last step, real minimum and maximum and count)
  * and, per group, a few primary-key seeks for the winners' other columns; a group of one point
  * needs no seek. Groups must be contiguous step ranges (as blocks and buckets are), so a group's
- * points are exactly those between its first and last step.
+ * points are exactly those between its first and last step. `fromStep` / `toStep` (inclusive)
+ * restrict the points read, for rebuilds from a step and for step-range reads.
  */
-export function pointsAggregate(runId: string, key: string, group: RawBuilder<number>, fromStep?: number) {
-  const from = fromStep === undefined ? sql`` : sql` and step >= ${fromStep}`;
+export function pointsAggregate(
+  runId: string,
+  key: string,
+  group: RawBuilder<number>,
+  fromStep?: number,
+  toStep?: number,
+) {
+  const lower = fromStep === undefined ? sql`` : sql` and step >= ${fromStep}`;
+  const from = toStep === undefined ? lower : sql`${lower} and step <= ${toStep}`;
   const same = sql`m.run_id = ${runId} and m."key" = ${key}`;
   const at = (step: string, order: string, column: string) =>
     sql`(select ${sql.raw(column)} from metrics as m where ${same} and m.step = g.${sql.raw(step)} order by ${sql.raw(order)} limit 1)`;

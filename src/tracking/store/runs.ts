@@ -175,3 +175,37 @@ export async function searchRuns(
     .execute();
   return rows.map(toRecord);
 }
+
+/**
+ * {@link TrackingStore.updateRunTag}: a read-modify-write of one tag in one transaction. The run
+ * row is read `FOR UPDATE` on PostgreSQL, so concurrent updates of the same run queue behind each
+ * other there (a tag row cannot be locked before it exists); SQLite transactions take the write
+ * lock up front (BEGIN IMMEDIATE), which serialises them already.
+ */
+export const updateRunTag =
+  (handle: StoreHandle): TrackingStore['updateRunTag'] =>
+  (workspace, runId, key, update) =>
+    inTransaction(handle, async (db): Promise<RunWriteOutcome> => {
+      const run = await db
+        .selectFrom('runs')
+        .select('lifecycle_stage')
+        .where('run_id', '=', runId)
+        .where('workspace', '=', workspace)
+        .$if(handle.dialect === 'postgres', (query) => query.forUpdate())
+        .executeTakeFirst();
+      if (run === undefined) return { kind: 'missing' };
+      if (run.lifecycle_stage !== 'active') return { kind: 'deleted' };
+      const current = await db
+        .selectFrom('run_tags')
+        .select('value')
+        .where('run_id', '=', runId)
+        .where('key', '=', key)
+        .executeTakeFirst();
+      const value = update(current?.value);
+      await db
+        .insertInto('run_tags')
+        .values({ run_id: runId, key, value })
+        .onConflict((conflict) => conflict.columns(['run_id', 'key']).doUpdateSet({ value }))
+        .execute();
+      return { kind: 'ok' };
+    });
