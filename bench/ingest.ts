@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Benchmark, BenchOptions } from './lib/benchmark.js';
-import { createMlflowRun, ROOT, rssMb, runPinned, startKiln } from './lib/kiln.js';
+import { createMlflowRun, ROOT, rssMb, startKiln } from './lib/kiln.js';
+import { runPinned } from './lib/load.js';
 import { describeMachine } from './lib/machine.js';
 import { type BenchResult, benchResult, median, progress, round } from './lib/result.js';
 

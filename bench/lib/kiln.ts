@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -6,8 +6,8 @@ import type { RequestContext } from '../../src/core/index.js';
 import { type Database, openDatabase } from '../../src/store/index.js';
 import { createTrackingServices, type TrackingServices } from '../../src/tracking/index.js';
 import type { LoadResult } from './load.js';
-import { parseWrk } from './load.js';
-import { cpuPinning, pinnedCommand } from './machine.js';
+import { parseWrk, runPinned } from './load.js';
+import { cpuPinning } from './machine.js';
 import { type ServerProcess, startServerProcess } from './process.js';
 
 /** The repository root (bench/ is one level below). */
@@ -105,27 +105,6 @@ export async function timeRepeated(repeats: number, fn: () => Promise<unknown>):
 /** Rounds milliseconds to microseconds. */
 export function ms(value: number): number {
   return Math.round(value * 1000) / 1000;
-}
-
-/** Runs a command pinned to `core`, resolving to its stdout; rejects on a non-zero exit. */
-export function runPinned(core: number, command: string, args: readonly string[]): Promise<string> {
-  const [cmd, argv] = pinnedCommand(core, command, args);
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      out += chunk;
-    });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      err += chunk;
-    });
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      if (code === 0) resolve(out);
-      else reject(new Error(`${cmd} ${argv.join(' ')} exited with ${code}: ${err || out}`));
-    });
-  });
 }
 
 /** wrk on core 1 with a Lua script; throws on socket errors or non-2xx answers. */

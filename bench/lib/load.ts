@@ -41,16 +41,18 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const tool = options.tool ?? defaultLoadTool();
   if (tool === 'wrk') {
     const args = ['-t1', `-c${options.connections}`, `-d${options.durationSec}s`, '--latency', options.url];
-    return parseWrk(await capture(...pinnedCommand(options.core, 'wrk', args)));
+    return parseWrk(await runPinned(options.core, 'wrk', args));
   }
   const bin = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
   const args = [bin, '-j', '-c', String(options.connections), '-d', String(options.durationSec), options.url];
-  return parseAutocannon(await capture(...pinnedCommand(options.core, process.execPath, args)));
+  return parseAutocannon(await runPinned(options.core, process.execPath, args));
 }
 
-function capture(command: string, args: string[]): Promise<string> {
+/** Runs a command pinned to `core`, resolving to its stdout; rejects on a non-zero exit. */
+export function runPinned(core: number, command: string, args: readonly string[]): Promise<string> {
+  const [cmd, argv] = pinnedCommand(core, command, args);
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
@@ -62,7 +64,7 @@ function capture(command: string, args: string[]): Promise<string> {
     child.once('error', reject);
     child.once('exit', (code) => {
       if (code === 0) resolve(out);
-      else reject(new Error(`${command} ${args.join(' ')} exited with ${code}: ${err || out}`));
+      else reject(new Error(`${cmd} ${argv.join(' ')} exited with ${code}: ${err || out}`));
     });
   });
 }
