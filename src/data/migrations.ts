@@ -1,0 +1,52 @@
+import type { Migration } from '../store/index.js';
+
+/**
+ * Schema of the data context. Tables are prefixed `data_` because tracking already owns `datasets`
+ * (MLflow's dataset inputs of runs). A version's primary key is (dataset, version) so numbering is per
+ * dataset; `digest` is indexed because "which versions hold these bytes?" is how blob reuse and
+ * lineage are answered.
+ */
+export const DATA_MIGRATIONS: readonly Migration[] = [
+  {
+    id: '20261127-01-data-datasets',
+    async up(db) {
+      await db.schema
+        .createTable('data_datasets')
+        .addColumn('id', 'text', (col) => col.primaryKey())
+        .addColumn('workspace', 'text', (col) => col.notNull())
+        .addColumn('name', 'text', (col) => col.notNull())
+        .addColumn('description', 'text', (col) => col.notNull().defaultTo(''))
+        .addColumn('tags', 'text', (col) => col.notNull().defaultTo('{}'))
+        .addColumn('created_at', 'text', (col) => col.notNull())
+        .addColumn('updated_at', 'text', (col) => col.notNull())
+        .addUniqueConstraint('data_datasets_workspace_name', ['workspace', 'name'])
+        .execute();
+    },
+  },
+  {
+    id: '20261127-02-data-dataset-versions',
+    async up(db) {
+      await db.schema
+        .createTable('data_dataset_versions')
+        .addColumn('dataset_id', 'text', (col) => col.notNull().references('data_datasets.id'))
+        .addColumn('version', 'integer', (col) => col.notNull())
+        .addColumn('digest', 'text', (col) => col.notNull())
+        .addColumn('blob_key', 'text', (col) => col.notNull())
+        .addColumn('source_kind', 'text', (col) => col.notNull())
+        .addColumn('source', 'text', (col) => col.notNull())
+        .addColumn('format', 'text', (col) => col.notNull())
+        .addColumn('row_count', 'bigint', (col) => col.notNull())
+        .addColumn('column_count', 'integer', (col) => col.notNull())
+        .addColumn('schema', 'text', (col) => col.notNull())
+        .addColumn('created_at', 'text', (col) => col.notNull())
+        .addColumn('created_by', 'text', (col) => col.notNull())
+        .addPrimaryKeyConstraint('data_dataset_versions_pk', ['dataset_id', 'version'])
+        .execute();
+      await db.schema
+        .createIndex('data_dataset_versions_digest')
+        .on('data_dataset_versions')
+        .column('digest')
+        .execute();
+    },
+  },
+];

@@ -1,0 +1,90 @@
+/**
+ * The data context's vocabulary: datasets, their immutable content-addressed versions, and the
+ * inferred schema each version carries.
+ */
+
+/** File formats ingest reads. `arrow` is declared so callers get a clear NOT_IMPLEMENTED, see ingest.ts. */
+export type DataFormat = 'csv' | 'parquet' | 'json' | 'ndjson' | 'arrow';
+
+/** Every {@link DataFormat}, for validation at the boundary. */
+export const DATA_FORMATS: readonly DataFormat[] = ['csv', 'parquet', 'json', 'ndjson', 'arrow'];
+
+/** Explicit CSV overrides; anything left out is auto-detected by DuckDB. */
+export interface CsvOptions {
+  /** One character (or `\t`). */
+  delimiter?: string;
+  /** Whether the first line names the columns. */
+  header?: boolean;
+  /** One character used for quoting. */
+  quote?: string;
+}
+
+/** A logical type: what a learner or validator needs to know, independent of the storage type. */
+export type LogicalType = 'integer' | 'float' | 'boolean' | 'string' | 'categorical' | 'datetime';
+
+/** One column of an inferred schema. */
+export interface ColumnSchema {
+  name: string;
+  logicalType: LogicalType;
+  /** DuckDB's own type name, e.g. `BIGINT`, `DECIMAL(9,2)`, kept so nothing is lost. */
+  physicalType: string;
+  /** True when at least one value is null. */
+  nullable: boolean;
+  /** For categorical columns only: the distinct non-null values, sorted. */
+  domain?: string[];
+}
+
+/** The schema of one version: columns in file order. */
+export interface DatasetSchema {
+  columns: ColumnSchema[];
+}
+
+/** A named, described collection of versions in one workspace. */
+export interface Dataset {
+  id: string;
+  workspace: string;
+  name: string;
+  description: string;
+  tags: Record<string, string>;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** Where a version's bytes came from. Only `path` exists in this slice; upload/sql/step come later. */
+export type SourceKind = 'path' | 'upload' | 'sql' | 'step';
+
+/**
+ * One immutable version. `digest` is the SHA-256 of the full source bytes as ingested, so identical
+ * content always yields the same digest; `blobKey` names the typed Parquet copy in the blob store.
+ */
+export interface DatasetVersion {
+  datasetId: string;
+  datasetName: string;
+  version: number;
+  digest: string;
+  blobKey: string;
+  sourceKind: SourceKind;
+  source: string;
+  format: DataFormat;
+  rowCount: number;
+  columnCount: number;
+  schema: DatasetSchema;
+  createdAt: string;
+  createdBy: string;
+}
+
+/** A column whose logical type (or categorical domain) differs between two versions. */
+export interface RetypedColumn {
+  name: string;
+  from: LogicalType;
+  to: LogicalType;
+}
+
+/** What changed between two schemas, by column name. */
+export interface SchemaDiff {
+  added: ColumnSchema[];
+  removed: ColumnSchema[];
+  retyped: RetypedColumn[];
+  /** Columns that became nullable or stopped being nullable. */
+  nullabilityChanged: string[];
+}
