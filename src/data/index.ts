@@ -8,18 +8,27 @@ export {
 } from './ingest.js';
 export { DATA_MIGRATIONS } from './migrations.js';
 export {
+  type CategoricalColumnProfile,
+  type ColumnProfile,
   type ColumnSchema,
   type CsvOptions,
   DATA_FORMATS,
   type DataFormat,
   type Dataset,
+  type DatasetProfile,
   type DatasetSchema,
   type DatasetVersion,
+  type DatetimeColumnProfile,
+  type Histogram,
   type LogicalType,
+  type NumericColumnProfile,
+  type NumericQuantiles,
   type RetypedColumn,
   type SchemaDiff,
   type SourceKind,
 } from './model.js';
+export { HISTOGRAM_BINS, profileParquet, TOP_K } from './profile.js';
+export { type DatasetRoutesOptions, type DatasetWire, datasetRoutes } from './routes.js';
 export {
   type CategoricalLimits,
   DEFAULT_CATEGORICAL_LIMITS,

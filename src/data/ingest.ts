@@ -6,7 +6,8 @@ import { extname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { KilnError } from '../core/index.js';
-import type { CsvOptions, DataFormat, DatasetSchema } from './model.js';
+import type { CsvOptions, DataFormat, DatasetProfile, DatasetSchema } from './model.js';
+import { profileParquet } from './profile.js';
 import { type CategoricalLimits, DEFAULT_CATEGORICAL_LIMITS, inferSchema, quoteLiteral } from './schema.js';
 
 /** What to read and how. */
@@ -33,6 +34,8 @@ export interface IngestedFile {
   rowCount: number;
   columnCount: number;
   schema: DatasetSchema;
+  /** Computed on the same connection and Parquet as the schema, so the file is read once more, not re-ingested. */
+  profile: DatasetProfile;
   dispose(): Promise<void>;
 }
 
@@ -215,7 +218,9 @@ export async function ingestFile(source: string, options: IngestOptions = {}): P
         const probe = await firstRejectedLine(connection, path, fallback);
         if (probe !== undefined) throw readError(path, format, probe.message, probe.line);
       }
-      return { path, format, digest, size, parquetPath, rowCount, columnCount: schema.columns.length, schema, dispose };
+      const profile = await profileParquet(connection, parquetPath, schema);
+      const columnCount = schema.columns.length;
+      return { path, format, digest, size, parquetPath, rowCount, columnCount, schema, profile, dispose };
     } finally {
       connection.closeSync();
     }

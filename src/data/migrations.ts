@@ -49,4 +49,11 @@ export const DATA_MIGRATIONS: readonly Migration[] = [
         .execute();
     },
   },
+  {
+    // Nullable: versions recorded before profiles existed have none, and getProfile says so.
+    id: '20261127-03-data-version-profiles',
+    async up(db) {
+      await db.schema.alterTable('data_dataset_versions').addColumn('profile', 'text').execute();
+    },
+  },
 ];

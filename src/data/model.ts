@@ -88,3 +88,68 @@ export interface SchemaDiff {
   /** Columns that became nullable or stopped being nullable. */
   nullabilityChanged: string[];
 }
+
+/** Quantiles of a numeric column's non-null values (DuckDB `quantile_cont`, linear interpolation). */
+export interface NumericQuantiles {
+  p01: number | null;
+  p05: number | null;
+  p25: number | null;
+  p50: number | null;
+  p75: number | null;
+  p95: number | null;
+  p99: number | null;
+}
+
+/** Equal-width bins between the finite min and max; a constant column has one bin of width 0. */
+export interface Histogram {
+  min: number;
+  max: number;
+  width: number;
+  counts: number[];
+}
+
+/** What every column profile has. `count` is non-null values; `distinct` is an HLL estimate. */
+interface ColumnProfileBase {
+  logicalType: LogicalType;
+  count: number;
+  nulls: number;
+  distinct: number;
+}
+
+/**
+ * Integer and float columns. Integer min / max are numbers, or decimal strings past 2^53 so they
+ * stay exact; statistics of an all-null column are null and its histogram is null.
+ */
+export interface NumericColumnProfile extends ColumnProfileBase {
+  kind: 'numeric';
+  min: number | string | null;
+  max: number | string | null;
+  mean: number | null;
+  /** Sample standard deviation; null with fewer than two values. */
+  std: number | null;
+  quantiles: NumericQuantiles | null;
+  histogram: Histogram | null;
+}
+
+/** Categorical, string and boolean columns: the most frequent values and how many rows the rest hold. */
+export interface CategoricalColumnProfile extends ColumnProfileBase {
+  kind: 'categorical';
+  top: { value: string; count: number }[];
+  /** Non-null values outside `top`. */
+  other: number;
+}
+
+/** Date, time and timestamp columns: extremes as ISO 8601 strings. */
+export interface DatetimeColumnProfile extends ColumnProfileBase {
+  kind: 'datetime';
+  min: string | null;
+  max: string | null;
+}
+
+export type ColumnProfile = NumericColumnProfile | CategoricalColumnProfile | DatetimeColumnProfile;
+
+/** A version's profile: stored with it, and the reference monitoring compares live data with. */
+export interface DatasetProfile {
+  rowCount: number;
+  columns: Record<string, ColumnProfile>;
+}

@@ -8,6 +8,7 @@ import {
   DATA_FORMATS,
   type DataFormat,
   type Dataset,
+  type DatasetProfile,
   type DatasetVersion,
   type SchemaDiff,
 } from './model.js';
@@ -161,20 +162,23 @@ export class DatasetService {
           contentType: 'application/vnd.apache.parquet',
         });
       try {
-        return await this.store.appendVersion({
-          datasetId: dataset.id,
-          datasetName: dataset.name,
-          digest: file.digest,
-          blobKey,
-          sourceKind: 'path',
-          source: file.path,
-          format: file.format,
-          rowCount: file.rowCount,
-          columnCount: file.columnCount,
-          schema: file.schema,
-          createdAt: nowIso(),
-          createdBy: ctx.actor,
-        });
+        return await this.store.appendVersion(
+          {
+            datasetId: dataset.id,
+            datasetName: dataset.name,
+            digest: file.digest,
+            blobKey,
+            sourceKind: 'path',
+            source: file.path,
+            format: file.format,
+            rowCount: file.rowCount,
+            columnCount: file.columnCount,
+            schema: file.schema,
+            createdAt: nowIso(),
+            createdBy: ctx.actor,
+          },
+          file.profile,
+        );
       } catch (err) {
         if (created && (await this.store.countBlobReferences(blobKey).catch(() => 1)) === 0) {
           await this.blobs.delete(blobKey).catch(() => false);
@@ -203,6 +207,19 @@ export class DatasetService {
 
   async listVersions(ctx: RequestContext, name: string): Promise<DatasetVersion[]> {
     return this.store.listVersions(await this.get(ctx, name));
+  }
+
+  /** The profile stored with a version; RESOURCE_DOES_NOT_EXIST for versions recorded before profiles. */
+  async getProfile(ctx: RequestContext, name: string, version: number): Promise<DatasetProfile> {
+    const found = await this.getVersion(ctx, name, version);
+    const profile = await this.store.getProfile(await this.get(ctx, name), found.version);
+    if (profile === undefined) {
+      throw new KilnError('RESOURCE_DOES_NOT_EXIST', `dataset '${name}' version ${version} has no profile`, {
+        name,
+        version,
+      });
+    }
+    return profile;
   }
 
   /** The schema change from version `a` to version `b` of one dataset. */

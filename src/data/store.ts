@@ -1,4 +1,4 @@
-import type { Dataset, DatasetVersion } from './model.js';
+import type { Dataset, DatasetProfile, DatasetVersion } from './model.js';
 
 /**
  * What {@link DatasetService} needs from the metadata database. Versions are numbered by the
@@ -10,8 +10,10 @@ export interface DatasetStore {
   getDataset(workspace: string, name: string): Promise<Dataset | undefined>;
   /** Datasets of a workspace in name order, after the `after` name. */
   listDatasets(workspace: string, limit: number, after?: string): Promise<Dataset[]>;
-  /** Inserts a version numbered one past the dataset's last, and returns it. */
-  appendVersion(version: Omit<DatasetVersion, 'version'>): Promise<DatasetVersion>;
+  /** Inserts a version (and its profile, if any) numbered one past the dataset's last, and returns it. */
+  appendVersion(version: Omit<DatasetVersion, 'version'>, profile?: DatasetProfile): Promise<DatasetVersion>;
+  /** The stored profile; undefined when the version does not exist or predates profiles. */
+  getProfile(dataset: Dataset, version: number): Promise<DatasetProfile | undefined>;
   getVersion(dataset: Dataset, version: number): Promise<DatasetVersion | undefined>;
   /** Versions in ascending number order. */
   listVersions(dataset: Dataset): Promise<DatasetVersion[]>;

@@ -1,6 +1,7 @@
 import { KyselyWorkspaceStore, WorkspaceService, workspaceRoutes } from '../auth/index.js';
 import { mlflowArtifactRoutes, mlflowRoutes } from '../compat/index.js';
 import { type KilnConfig, KilnError, type Logger } from '../core/index.js';
+import { DatasetService, datasetRoutes, KyselyDatasetStore } from '../data/index.js';
 import { KyselyRegistryStore, RegistryService, type RunLookup, registryRoutes } from '../registry/index.js';
 import {
   ArtifactService,
@@ -19,6 +20,8 @@ export interface DomainServices {
   /** Run artifacts in `stores.blobs`, which is opened at the same root as the tracking artifact root. */
   artifacts: ArtifactService;
   registry: RegistryService;
+  /** Datasets and their versions: metadata in `stores.database`, Parquet content in `stores.blobs`. */
+  datasets: DatasetService;
 }
 
 /** The registry links model versions to runs through this port rather than tracking internals. */
@@ -51,7 +54,14 @@ export function createDomainServices(config: KilnConfig, stores: Stores, logger:
     logger,
   });
   const artifacts = new ArtifactService(stores.blobs, tracking.runs, { artifactRoot: config.artifactsUrl });
-  return { workspaces: new WorkspaceService(new KyselyWorkspaceStore(stores.database)), tracking, artifacts, registry };
+  const datasets = new DatasetService(new KyselyDatasetStore(stores.database), stores.blobs);
+  return {
+    workspaces: new WorkspaceService(new KyselyWorkspaceStore(stores.database)),
+    tracking,
+    artifacts,
+    registry,
+    datasets,
+  };
 }
 
 /** Mounts every context's Kiln REST routes under `/api/v1`, and the MLflow REST API over the same services. */
@@ -60,6 +70,7 @@ export async function registerDomainRoutes(app: KilnApp, services: DomainService
   await app.register(trackingRoutes, { prefix: '/api/v1', services: services.tracking });
   await app.register(artifactRoutes, { prefix: '/api/v1', service: services.artifacts });
   await app.register(registryRoutes, { prefix: '/api/v1/models', service: services.registry });
+  await app.register(datasetRoutes, { prefix: '/api/v1/datasets', service: services.datasets });
   await app.register(mlflowRoutes, { services });
   await app.register(mlflowArtifactRoutes, { artifacts: services.artifacts });
 }

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { type Database, type FoundationTables, isUniqueViolation } from '../../store/index.js';
-import type { DataFormat, Dataset, DatasetVersion, SourceKind } from '../model.js';
+import type { DataFormat, Dataset, DatasetProfile, DatasetVersion, SourceKind } from '../model.js';
 import type { DatasetStore } from '../store.js';
 
 /** Tables the data context owns. */
@@ -28,11 +28,29 @@ export type DataTables = {
     schema: string;
     created_at: string;
     created_by: string;
+    /** JSON {@link DatasetProfile}; null for versions recorded before profiles existed. */
+    profile: string | null;
   };
 };
 
 type DatasetRow = DataTables['data_datasets'];
 type VersionRow = DataTables['data_dataset_versions'];
+
+/** Every version column but `profile`: listing versions should not drag each one's profile along. */
+const VERSION_COLUMNS = [
+  'dataset_id',
+  'version',
+  'digest',
+  'blob_key',
+  'source_kind',
+  'source',
+  'format',
+  'row_count',
+  'column_count',
+  'schema',
+  'created_at',
+  'created_by',
+] as const;
 
 function toDataset(row: DatasetRow): Dataset {
   return {
@@ -46,7 +64,7 @@ function toDataset(row: DatasetRow): Dataset {
   };
 }
 
-function toVersion(row: VersionRow, datasetName: string): DatasetVersion {
+function toVersion(row: Omit<VersionRow, 'profile'>, datasetName: string): DatasetVersion {
   return {
     datasetId: row.dataset_id,
     datasetName,
@@ -122,7 +140,7 @@ export class KyselyDatasetStore implements DatasetStore {
     return (await query.execute()).map(toDataset);
   }
 
-  async appendVersion(version: Omit<DatasetVersion, 'version'>): Promise<DatasetVersion> {
+  async appendVersion(version: Omit<DatasetVersion, 'version'>, profile?: DatasetProfile): Promise<DatasetVersion> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.database.transaction(async (trx) => {
@@ -145,6 +163,7 @@ export class KyselyDatasetStore implements DatasetStore {
             schema: JSON.stringify(version.schema),
             created_at: version.createdAt,
             created_by: version.createdBy,
+            profile: profile === undefined ? null : JSON.stringify(profile),
           };
           await tx.insertInto('data_dataset_versions').values(row).execute();
           return toVersion(row, version.datasetName);
@@ -158,7 +177,7 @@ export class KyselyDatasetStore implements DatasetStore {
   async getVersion(dataset: Dataset, version: number): Promise<DatasetVersion | undefined> {
     const row = await this.db
       .selectFrom('data_dataset_versions')
-      .selectAll()
+      .select(VERSION_COLUMNS)
       .where('dataset_id', '=', dataset.id)
       .where('version', '=', version)
       .executeTakeFirst();
@@ -168,11 +187,21 @@ export class KyselyDatasetStore implements DatasetStore {
   async listVersions(dataset: Dataset): Promise<DatasetVersion[]> {
     const rows = await this.db
       .selectFrom('data_dataset_versions')
-      .selectAll()
+      .select(VERSION_COLUMNS)
       .where('dataset_id', '=', dataset.id)
       .orderBy('version')
       .execute();
     return rows.map((row) => toVersion(row, dataset.name));
+  }
+
+  async getProfile(dataset: Dataset, version: number): Promise<DatasetProfile | undefined> {
+    const row = await this.db
+      .selectFrom('data_dataset_versions')
+      .select('profile')
+      .where('dataset_id', '=', dataset.id)
+      .where('version', '=', version)
+      .executeTakeFirst();
+    return row?.profile == null ? undefined : (JSON.parse(row.profile) as DatasetProfile);
   }
 
   async countBlobReferences(blobKey: string): Promise<number> {
