@@ -1,5 +1,5 @@
 import { DEFAULT_WORKSPACE, invalidParameter, KilnError, type RequestContext } from '../core/index.js';
-import { nowIso } from '../store/index.js';
+import { decodeKeysetToken, encodeKeysetToken, nowIso } from '../store/index.js';
 import type { WorkspaceStore } from './store.js';
 import { checkWorkspaceName, isWorkspaceName, MAX_DESCRIPTION_LENGTH, type Workspace } from './workspace.js';
 
@@ -43,11 +43,12 @@ export class WorkspaceService {
 
   async list(_ctx: RequestContext, options: ListWorkspacesOptions = {}): Promise<WorkspacePage> {
     const limit = checkPageSize(options.maxResults);
-    const after = options.pageToken === undefined ? undefined : decodePageToken(options.pageToken);
+    const after =
+      options.pageToken === undefined ? undefined : decodeKeysetToken(options.pageToken, 'page_token', isWorkspaceName);
     const rows = await this.store.list(limit + 1, after);
     const workspaces = rows.slice(0, limit);
     const last = workspaces.at(-1);
-    if (rows.length > limit && last !== undefined) return { workspaces, nextPageToken: encodePageToken(last.name) };
+    if (rows.length > limit && last !== undefined) return { workspaces, nextPageToken: encodeKeysetToken(last.name) };
     return { workspaces };
   }
 
@@ -102,17 +103,4 @@ function checkDescription(value: unknown): string {
     throw invalidParameter('description', `must be at most ${MAX_DESCRIPTION_LENGTH} characters`);
   }
   return value;
-}
-
-// A page token is the last name of the previous page, base64url-encoded so callers treat it as opaque.
-function encodePageToken(lastName: string): string {
-  return Buffer.from(lastName, 'utf8').toString('base64url');
-}
-
-function decodePageToken(token: string): string {
-  const name = Buffer.from(token, 'base64url').toString('utf8');
-  if (!isWorkspaceName(name) || encodePageToken(name) !== token) {
-    throw invalidParameter('page_token', 'is not a token returned by a previous page', token);
-  }
-  return name;
 }

@@ -1,5 +1,5 @@
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
-import { KilnError } from '../core/index.js';
+import { decodeKeysetToken, encodeKeysetToken } from '../store/index.js';
 import type { ColumnProfile, ColumnSchema, Dataset, DatasetProfile, DatasetVersion, SchemaDiff } from './model.js';
 import { DATASET_NAME_PATTERN, type DatasetService, DEFAULT_DATASET_PAGE, MAX_DATASET_PAGE } from './service.js';
 
@@ -252,22 +252,6 @@ function profileToWire(profile: DatasetProfile) {
   };
 }
 
-// A page token is the last name of the previous page, base64url-encoded so callers treat it as opaque.
-function encodePageToken(lastName: string): string {
-  return Buffer.from(lastName, 'utf8').toString('base64url');
-}
-
-function decodePageToken(token: string): string {
-  const name = Buffer.from(token, 'base64url').toString('utf8');
-  if (!DATASET_NAME_PATTERN.test(name) || encodePageToken(name) !== token) {
-    throw new KilnError('INVALID_PARAMETER_VALUE', 'page_token: is not a token returned by a previous page', {
-      field: 'page_token',
-      value: token,
-    });
-  }
-  return name;
-}
-
 /** What {@link datasetRoutes} is registered with: the service its handlers call. */
 export interface DatasetRoutesOptions {
   service: DatasetService;
@@ -298,7 +282,10 @@ export const datasetRoutes: FastifyPluginAsyncTypebox<DatasetRoutesOptions> = as
     },
     async (request) => {
       const limit = request.query.max_results ?? DEFAULT_DATASET_PAGE;
-      const after = request.query.page_token === undefined ? undefined : decodePageToken(request.query.page_token);
+      const after =
+        request.query.page_token === undefined
+          ? undefined
+          : decodeKeysetToken(request.query.page_token, 'page_token', (name) => DATASET_NAME_PATTERN.test(name));
       // One row past the page tells whether another follows; at the service's cap of
       // MAX_DATASET_PAGE a full page gets a token, and the page after it may be empty.
       const rows = await service.list(request.ctx, {
@@ -309,7 +296,7 @@ export const datasetRoutes: FastifyPluginAsyncTypebox<DatasetRoutesOptions> = as
       const last = datasets.at(-1);
       const body: { datasets: DatasetWire[]; next_page_token?: string } = { datasets: datasets.map(datasetToWire) };
       if (last !== undefined && (rows.length > limit || (limit === MAX_DATASET_PAGE && rows.length === limit))) {
-        body.next_page_token = encodePageToken(last.name);
+        body.next_page_token = encodeKeysetToken(last.name);
       }
       return body;
     },

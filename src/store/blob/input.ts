@@ -1,6 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { invalidParameter, type KilnError } from '../../core/index.js';
+import { decodeKeysetToken, encodeKeysetToken } from '../keyset-token.js';
 import type { BlobBody, BlobRange } from './blob-store.js';
 
 /** Default and largest page size of {@link BlobStore.list}; S3 caps a page at 1000 keys too. */
@@ -109,24 +110,12 @@ function codePointRank(unit: number): number {
   return unit;
 }
 
-/**
- * The list cursor of every store: the last key of the previous page, base64url-encoded so callers
- * treat it as opaque and it survives a query string unescaped. Both stores resume after that key,
- * so a cursor stays valid however long the caller waits.
- *
- * @example
- * encodeCursor('runs/abc/model.json'); // 'cnVucy9hYmMvbW9kZWwuanNvbg'
- */
+/** The list cursor of every store: a keyset token over the last key of the previous page. */
 export function encodeCursor(key: string): string {
-  return Buffer.from(key, 'utf8').toString('base64url');
+  return encodeKeysetToken(key);
 }
 
 /** Inverse of {@link encodeCursor}; throws INVALID_PARAMETER_VALUE naming `cursor` for anything else. */
 export function decodeCursor(cursor: string): string {
-  const valid = typeof cursor === 'string' && cursor.length <= 2048 && /^[A-Za-z0-9_-]+$/.test(cursor);
-  const key = valid ? Buffer.from(cursor, 'base64url').toString('utf8') : '';
-  if (key === '' || encodeCursor(key) !== cursor) {
-    throw invalidParameter('cursor', 'is not a cursor returned by a previous page', cursor);
-  }
-  return key;
+  return decodeKeysetToken(cursor, 'cursor');
 }
