@@ -39,6 +39,7 @@ export {
 export {
   type CreateDatasetInput,
   DATASET_NAME_PATTERN,
+  type DatasetPage,
   DatasetService,
   DEFAULT_DATASET_PAGE,
   datasetBlobKey,

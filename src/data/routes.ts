@@ -1,5 +1,4 @@
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
-import { decodeKeysetToken, encodeKeysetToken } from '../store/index.js';
 import type { ColumnProfile, ColumnSchema, Dataset, DatasetProfile, DatasetVersion, SchemaDiff } from './model.js';
 import { DATASET_NAME_PATTERN, type DatasetService, DEFAULT_DATASET_PAGE, MAX_DATASET_PAGE } from './service.js';
 
@@ -281,23 +280,14 @@ export const datasetRoutes: FastifyPluginAsyncTypebox<DatasetRoutesOptions> = as
       },
     },
     async (request) => {
-      const limit = request.query.max_results ?? DEFAULT_DATASET_PAGE;
-      const after =
-        request.query.page_token === undefined
-          ? undefined
-          : decodeKeysetToken(request.query.page_token, 'page_token', (name) => DATASET_NAME_PATTERN.test(name));
-      // One row past the page tells whether another follows; at the service's cap of
-      // MAX_DATASET_PAGE a full page gets a token, and the page after it may be empty.
-      const rows = await service.list(request.ctx, {
-        limit: Math.min(limit + 1, MAX_DATASET_PAGE),
-        ...(after === undefined ? {} : { after }),
+      const page = await service.list(request.ctx, {
+        ...(request.query.max_results === undefined ? {} : { maxResults: request.query.max_results }),
+        ...(request.query.page_token === undefined ? {} : { pageToken: request.query.page_token }),
       });
-      const datasets = rows.slice(0, limit);
-      const last = datasets.at(-1);
-      const body: { datasets: DatasetWire[]; next_page_token?: string } = { datasets: datasets.map(datasetToWire) };
-      if (last !== undefined && (rows.length > limit || (limit === MAX_DATASET_PAGE && rows.length === limit))) {
-        body.next_page_token = encodeKeysetToken(last.name);
-      }
+      const body: { datasets: DatasetWire[]; next_page_token?: string } = {
+        datasets: page.datasets.map(datasetToWire),
+      };
+      if (page.nextPageToken !== undefined) body.next_page_token = page.nextPageToken;
       return body;
     },
   );

@@ -49,14 +49,14 @@ for (const target of await testDatabases()) {
       assert.deepEqual(await service.get(ctx, 'penguins'), created);
       await service.create(ctx, { name: 'weather' });
       assert.deepEqual(
-        (await service.list(ctx)).map((d) => d.name),
+        (await service.list(ctx)).datasets.map((d) => d.name),
         ['penguins', 'weather'],
       );
       await assert.rejects(service.create(ctx, { name: 'penguins' }), { code: 'RESOURCE_ALREADY_EXISTS' });
       await assert.rejects(service.create(ctx, { name: '../x' }), { code: 'INVALID_PARAMETER_VALUE' });
       await assert.rejects(service.get(ctx, 'nobody'), { code: 'RESOURCE_DOES_NOT_EXIST' });
       const other = systemContext('test', 'elsewhere');
-      assert.deepEqual(await service.list(other), []);
+      assert.deepEqual((await service.list(other)).datasets, []);
     });
 
     it('should store identical content once under one digest, numbering versions', async () => {

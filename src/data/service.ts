@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { hexId, KilnError, type RequestContext } from '../core/index.js';
-import { type BlobStore, nowIso } from '../store/index.js';
+import { type BlobStore, decodeKeysetToken, encodeKeysetToken, nowIso } from '../store/index.js';
 import { formatFromPath, type IngestOptions, ingestFile } from './ingest.js';
 import {
   type CsvOptions,
@@ -19,6 +19,13 @@ import type { DatasetStore } from './store.js';
 export const DATASET_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 export const DEFAULT_DATASET_PAGE = 100;
 export const MAX_DATASET_PAGE = 1000;
+
+/** A page of {@link DatasetService.list}. */
+export interface DatasetPage {
+  datasets: Dataset[];
+  /** Present when more datasets follow. */
+  nextPageToken?: string;
+}
 
 export interface CreateDatasetInput {
   name: string;
@@ -127,15 +134,25 @@ export class DatasetService {
     return dataset;
   }
 
-  async list(ctx: RequestContext, options: { limit?: number; after?: string } = {}): Promise<Dataset[]> {
-    const limit = options.limit ?? DEFAULT_DATASET_PAGE;
+  /** One page of the workspace's datasets in name order; pass `nextPageToken` back for the next. */
+  async list(ctx: RequestContext, options: { maxResults?: number; pageToken?: string } = {}): Promise<DatasetPage> {
+    const limit = options.maxResults ?? DEFAULT_DATASET_PAGE;
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_DATASET_PAGE) {
-      throw new KilnError('INVALID_PARAMETER_VALUE', `limit must be an integer from 1 to ${MAX_DATASET_PAGE}`, {
-        field: 'limit',
+      throw new KilnError('INVALID_PARAMETER_VALUE', `max_results must be an integer from 1 to ${MAX_DATASET_PAGE}`, {
+        field: 'max_results',
         value: limit,
       });
     }
-    return this.store.listDatasets(ctx.workspace, limit, options.after);
+    const after =
+      options.pageToken === undefined
+        ? undefined
+        : decodeKeysetToken(options.pageToken, 'page_token', (name) => DATASET_NAME_PATTERN.test(name));
+    // One row past the page tells whether another follows.
+    const rows = await this.store.listDatasets(ctx.workspace, limit + 1, after);
+    const datasets = rows.slice(0, limit);
+    const last = datasets.at(-1);
+    if (rows.length > limit && last !== undefined) return { datasets, nextPageToken: encodeKeysetToken(last.name) };
+    return { datasets };
   }
 
   async ingestVersion(ctx: RequestContext, name: string, input: IngestVersionInput): Promise<DatasetVersion> {
