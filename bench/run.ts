@@ -8,6 +8,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
+import { dataFlightsBenchmark } from './data-flights.js';
 import { healthBenchmark } from './health.js';
 import { historyBenchmark } from './history.js';
 import { ingestBenchmark } from './ingest.js';
@@ -22,6 +23,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   logMetricLatencyBenchmark,
   searchBenchmark,
   historyBenchmark,
+  dataFlightsBenchmark,
 ];
 
 const USAGE = `usage: npm run bench -- <name|all> [--rounds n] [--duration s] [--warmup s] [--connections n] [--tool wrk|autocannon] [--no-build] [--strict]`;

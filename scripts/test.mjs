@@ -27,7 +27,7 @@ const flags = args.filter((a) => !a.endsWith('.test.ts'));
 const files = chosen.length > 0 ? chosen : [...walk('src'), ...walk('test')].sort();
 const result = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=120000', ...flags, ...files],
+  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=300000', ...flags, ...files],
   {
     stdio: 'inherit',
     env: { KILN_CHECK_TRANSACTIONS: 'true', ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },

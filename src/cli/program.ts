@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import { KILN_VERSION } from '../core/index.js';
 import { registerArtifactCommands } from './commands/artifacts.js';
 import { registerConfigCommand } from './commands/config.js';
+import { registerDataCommands } from './commands/data.js';
 import { registerDbCommands } from './commands/db.js';
 import { registerExperimentCommands } from './commands/experiments.js';
 import { registerHealthCommand } from './commands/health.js';
@@ -47,5 +48,6 @@ export function createProgram(env: Env): Command {
   registerRunCommands(program, env);
   registerArtifactCommands(program, env);
   registerModelCommands(program, env);
+  registerDataCommands(program, env);
   return program;
 }

@@ -24,6 +24,8 @@ export interface KilnConfig {
   port: number;
   logLevel: LogLevel;
   bodyLimit: number;
+  uploadLimit: number;
+  duckdbMemoryLimit: string;
   shutdownTimeoutMs: number;
   checkTransactions: boolean;
 }
@@ -228,6 +230,22 @@ export const CONFIG_VARS = [
     defaultText: '16mb',
     doc: 'Largest request body the API accepts; larger ones get 413.',
     parse: (raw) => parseByteSize(raw ?? '16mb'),
+  }),
+  defineVar({
+    key: 'uploadLimit',
+    env: 'KILN_UPLOAD_LIMIT',
+    type: 'size',
+    defaultText: '20gb',
+    doc: 'Largest dataset file an upload may stream to the server; larger ones get 413.',
+    parse: (raw) => parseByteSize(raw ?? '20gb'),
+  }),
+  defineVar({
+    key: 'duckdbMemoryLimit',
+    env: 'KILN_DUCKDB_MEMORY_LIMIT',
+    type: 'size',
+    defaultText: '768mb',
+    doc: 'Memory each DuckDB session (ingest, derive, validate, preview) may use before spilling to temporary files.',
+    parse: (raw) => `${Math.max(1, Math.floor(parseByteSize(raw ?? '768mb') / 1024 / 1024))}MB`,
   }),
   defineVar({
     key: 'shutdownTimeoutMs',

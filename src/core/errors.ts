@@ -17,6 +17,7 @@ export type ErrorCode =
   | 'RESOURCE_ALREADY_EXISTS'
   | 'RESOURCE_CONFLICT'
   | 'INVALID_STATE'
+  | 'VALIDATION_FAILED'
   | 'UNAUTHENTICATED'
   | 'PERMISSION_DENIED'
   | 'PAYLOAD_TOO_LARGE'
@@ -49,6 +50,7 @@ export const ERROR_TABLE: Readonly<Record<ErrorCode, ErrorSurface>> = {
   RESOURCE_ALREADY_EXISTS: { status: 400, mlflowCode: 'RESOURCE_ALREADY_EXISTS' },
   RESOURCE_CONFLICT: { status: 409, mlflowCode: 'RESOURCE_CONFLICT' },
   INVALID_STATE: { status: 409, mlflowCode: 'INVALID_STATE' },
+  VALIDATION_FAILED: { status: 422, mlflowCode: 'INVALID_PARAMETER_VALUE' },
   UNAUTHENTICATED: { status: 401, mlflowCode: 'UNAUTHENTICATED' },
   PERMISSION_DENIED: { status: 403, mlflowCode: 'PERMISSION_DENIED' },
   PAYLOAD_TOO_LARGE: { status: 413, mlflowCode: 'REQUEST_LIMIT_EXCEEDED' },

@@ -1,3 +1,7 @@
+export { type DatasetReference, parseDeriveQuery, rewriteReferences } from './derive.js';
+export { describeParquet, type ParquetDescription } from './describe.js';
+export { DEFAULT_DUCK_LIMITS, type DuckLimits, DuckSession, withDuckSession } from './duck.js';
+export { VersionFiles } from './files.js';
 export {
   formatFromPath,
   type IngestedFile,
@@ -19,6 +23,7 @@ export {
   type DatasetSchema,
   type DatasetVersion,
   type DatetimeColumnProfile,
+  type DerivedVersion,
   type Histogram,
   type LogicalType,
   type NumericColumnProfile,
@@ -26,9 +31,13 @@ export {
   type RetypedColumn,
   type SchemaDiff,
   type SourceKind,
+  type SuiteAttachment,
+  type SuiteVersion,
+  type VersionInput,
 } from './model.js';
+export { type PiiAction, type PiiKind, type PiiReport, piiProjection, scanPii } from './pii.js';
 export { HISTOGRAM_BINS, profileParquet, TOP_K } from './profile.js';
-export { type DatasetRoutesOptions, type DatasetWire, datasetRoutes } from './routes.js';
+export { type DatasetRoutesOptions, datasetRoutes } from './routes.js';
 export {
   type CategoricalLimits,
   DEFAULT_CATEGORICAL_LIMITS,
@@ -39,12 +48,28 @@ export {
 export {
   type CreateDatasetInput,
   DATASET_NAME_PATTERN,
+  type DataLineage,
   type DatasetPage,
   DatasetService,
+  type DatasetServiceOptions,
   DEFAULT_DATASET_PAGE,
+  type DeriveVersionInput,
+  type DownloadFormat,
   datasetBlobKey,
   type IngestVersionInput,
+  type LineageVersion,
   MAX_DATASET_PAGE,
+  MAX_PREVIEW_ROWS,
+  type PiiPolicy,
+  type ReadOptions,
+  type RowsPage,
+  type UploadVersionInput,
+  type VersionDownload,
 } from './service.js';
+export { checkSplitSpec, type SplitMethod, type SplitPart, type SplitSpec, splitQueries } from './split.js';
 export { type DataTables, KyselyDatasetStore } from './store/kysely.js';
-export type { DatasetStore } from './store.js';
+export type { DatasetStore, NewVersion } from './store.js';
+export { type SuiteRoutesOptions, suiteRoutes } from './suite-routes.js';
+export { type SaveSuiteInput, SuiteService } from './suites.js';
+export * from './validation/index.js';
+export type { DatasetWire } from './wire.js';

@@ -56,4 +56,47 @@ export const DATA_MIGRATIONS: readonly Migration[] = [
       await db.schema.alterTable('data_dataset_versions').addColumn('profile', 'text').execute();
     },
   },
+  {
+    // Lineage edges, the validation report of each version, suites and their attachment to datasets.
+    id: '20261128-01-data-lineage-suites',
+    async up(db) {
+      await db.schema
+        .createTable('data_version_inputs')
+        .addColumn('dataset_id', 'text', (col) => col.notNull())
+        .addColumn('version', 'integer', (col) => col.notNull())
+        .addColumn('input_dataset_id', 'text', (col) => col.notNull().references('data_datasets.id'))
+        .addColumn('input_version', 'integer', (col) => col.notNull())
+        .addColumn('role', 'text', (col) => col.notNull())
+        .addPrimaryKeyConstraint('data_version_inputs_pk', [
+          'dataset_id',
+          'version',
+          'input_dataset_id',
+          'input_version',
+        ])
+        .addForeignKeyConstraint('data_version_inputs_version', ['dataset_id', 'version'], 'data_dataset_versions', [
+          'dataset_id',
+          'version',
+        ])
+        .execute();
+      await db.schema
+        .createIndex('data_version_inputs_input')
+        .on('data_version_inputs')
+        .columns(['input_dataset_id', 'input_version'])
+        .execute();
+      await db.schema.alterTable('data_dataset_versions').addColumn('validation', 'text').execute();
+      await db.schema.alterTable('data_datasets').addColumn('suite_name', 'text').execute();
+      await db.schema.alterTable('data_datasets').addColumn('suite_version', 'integer').execute();
+      await db.schema
+        .createTable('data_suites')
+        .addColumn('workspace', 'text', (col) => col.notNull())
+        .addColumn('name', 'text', (col) => col.notNull())
+        .addColumn('version', 'integer', (col) => col.notNull())
+        .addColumn('description', 'text', (col) => col.notNull())
+        .addColumn('definition', 'text', (col) => col.notNull())
+        .addColumn('created_at', 'text', (col) => col.notNull())
+        .addColumn('created_by', 'text', (col) => col.notNull())
+        .addPrimaryKeyConstraint('data_suites_pk', ['workspace', 'name', 'version'])
+        .execute();
+    },
+  },
 ];

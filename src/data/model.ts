@@ -1,9 +1,11 @@
+import type { SuiteDefinition, ValidationReport } from './validation/index.js';
+
 /**
  * The data context's vocabulary: datasets, their immutable content-addressed versions, and the
  * inferred schema each version carries.
  */
 
-/** File formats ingest reads. `arrow` is declared so callers get a clear NOT_IMPLEMENTED, see ingest.ts. */
+/** File formats ingest reads. */
 export type DataFormat = 'csv' | 'parquet' | 'json' | 'ndjson' | 'arrow';
 
 /** Every {@link DataFormat}, for validation at the boundary. */
@@ -46,12 +48,50 @@ export interface Dataset {
   name: string;
   description: string;
   tags: Record<string, string>;
+  /** The validation suite every new version must pass, if one is attached. */
+  suite?: SuiteAttachment;
   createdAt: string;
   updatedAt: string;
 }
 
-/** Where a version's bytes came from. Only `path` exists in this slice; upload/sql/step come later. */
-export type SourceKind = 'path' | 'upload' | 'sql' | 'step';
+/** A suite attached to a dataset: a pinned version, or the latest one at each ingest when `version` is absent. */
+export interface SuiteAttachment {
+  name: string;
+  version?: number;
+}
+
+/**
+ * Where a version's bytes came from: a file on the server (`path`), an upload, an SQL query over
+ * earlier versions, a split of one, or a pipeline step.
+ */
+export type SourceKind = 'path' | 'upload' | 'sql' | 'split' | 'step';
+
+/** One edge of lineage: the version this one was derived from, and how. */
+export interface VersionInput {
+  dataset: string;
+  version: number;
+  /** How the input was used: `sql`, `split:train`, `split:validation`, `split:test`, … */
+  role: string;
+}
+
+/** A version derived from this one (the reverse of {@link VersionInput}). */
+export interface DerivedVersion {
+  dataset: string;
+  version: number;
+  role: string;
+}
+
+/** One saved version of a validation suite; suites are immutable once saved, like dataset versions. */
+export interface SuiteVersion {
+  workspace: string;
+  name: string;
+  version: number;
+  description: string;
+  /** The suite document exactly as validated: `{ name, description?, expectations: [...] }`. */
+  definition: SuiteDefinition;
+  createdAt: string;
+  createdBy: string;
+}
 
 /**
  * One immutable version. `digest` is the SHA-256 of the full source bytes as ingested, so identical
@@ -69,6 +109,10 @@ export interface DatasetVersion {
   rowCount: number;
   columnCount: number;
   schema: DatasetSchema;
+  /** The versions this one was derived from; empty for ingested files. */
+  inputs: VersionInput[];
+  /** The attached suite's report at ingest, if a suite was attached (a passing or warn-only report). */
+  validation?: ValidationReport;
   createdAt: string;
   createdBy: string;
 }

@@ -207,7 +207,7 @@ describe('DatasetService.getProfile on sqlite', () => {
     assert.deepEqual(await service.getProfile(ctx, 'penguins', v1.version), file.profile);
     // A version recorded before profiles existed has none.
     const { version: _, ...rest } = v1;
-    const bare = await store.appendVersion({ ...rest, datasetId: dataset.id, createdAt: nowIso() });
+    const bare = await store.appendVersion({ ...rest, inputs: [], datasetId: dataset.id, createdAt: nowIso() });
     await assert.rejects(service.getProfile(ctx, 'penguins', bare.version), { code: 'RESOURCE_DOES_NOT_EXIST' });
     await assert.rejects(service.getProfile(ctx, 'penguins', 99), { code: 'RESOURCE_DOES_NOT_EXIST' });
   });

@@ -1,259 +1,85 @@
+import multipart from '@fastify/multipart';
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
-import type { ColumnProfile, ColumnSchema, Dataset, DatasetProfile, DatasetVersion, SchemaDiff } from './model.js';
-import { DATASET_NAME_PATTERN, type DatasetService, DEFAULT_DATASET_PAGE, MAX_DATASET_PAGE } from './service.js';
+import type { FastifyRequest } from 'fastify';
+import { KilnError } from '../core/index.js';
+import type { CsvOptions } from './model.js';
+import type { DatasetService, UploadVersionInput } from './service.js';
+import type { SuiteService } from './suites.js';
+import type { SuiteDefinition } from './validation/index.js';
+import {
+  ColumnWireSchema,
+  CreateBody,
+  DatasetEnvelope,
+  DatasetSchema,
+  type DatasetWire,
+  DeriveBody,
+  DiffQuery,
+  DiffSchema,
+  DownloadQuery,
+  datasetToWire,
+  diffToWire,
+  IngestBody,
+  ListQuery,
+  NameParams,
+  PiiQuery,
+  ProfileSchema,
+  profileToWire,
+  ReportSchema,
+  RowsPageSchema,
+  RowsQuery,
+  SplitBody,
+  SuiteAttachmentSchema,
+  schemaToWire,
+  UploadQuery,
+  ValidateBody,
+  VersionEnvelope,
+  VersionParams,
+  VersionSchema,
+  VersionSummarySchema,
+  versionSummaryToWire,
+  versionToWire,
+} from './wire.js';
 
 const tags = ['datasets'];
-
-const DatasetSchema = Type.Object({
-  name: Type.String(),
-  description: Type.String(),
-  tags: Type.Record(Type.String(), Type.String()),
-  created_at: Type.String({ format: 'date-time' }),
-  updated_at: Type.String({ format: 'date-time' }),
-});
-
-const DatasetEnvelope = Type.Object({ dataset: DatasetSchema });
-
-const LogicalTypeSchema = Type.Union([
-  Type.Literal('integer'),
-  Type.Literal('float'),
-  Type.Literal('boolean'),
-  Type.Literal('string'),
-  Type.Literal('categorical'),
-  Type.Literal('datetime'),
-]);
-
-const FormatSchema = Type.Union(
-  [Type.Literal('csv'), Type.Literal('parquet'), Type.Literal('json'), Type.Literal('ndjson'), Type.Literal('arrow')],
-  { description: 'One of csv, parquet, json, ndjson, arrow; inferred from the extension when left out.' },
-);
-
-const ColumnWireSchema = Type.Object({
-  name: Type.String(),
-  logical_type: LogicalTypeSchema,
-  physical_type: Type.String({ description: "DuckDB's own type name, e.g. BIGINT." }),
-  nullable: Type.Boolean(),
-  domain: Type.Optional(Type.Array(Type.String(), { description: 'Categorical columns only: the distinct values.' })),
-});
-
-const versionFields = {
-  dataset_name: Type.String(),
-  version: Type.Integer({ minimum: 1 }),
-  digest: Type.String({ description: 'SHA-256 of the full source content, hex.' }),
-  source_kind: Type.String(),
-  source: Type.String(),
-  format: FormatSchema,
-  row_count: Type.Integer(),
-  column_count: Type.Integer(),
-  created_at: Type.String({ format: 'date-time' }),
-  created_by: Type.String(),
-};
-
-const VersionSummarySchema = Type.Object(versionFields);
-const VersionSchema = Type.Object({ ...versionFields, schema: Type.Object({ columns: Type.Array(ColumnWireSchema) }) });
-const VersionEnvelope = Type.Object({ version: VersionSchema });
-
-const NameParams = Type.Object({ name: Type.String({ description: 'The dataset name.' }) });
-const VersionParams = Type.Object({
-  name: Type.String({ description: 'The dataset name.' }),
-  version: Type.Integer({ minimum: 1, description: 'The version number, from 1.' }),
-});
-
-const ListQuery = Type.Object({
-  max_results: Type.Optional(
-    Type.Integer({
-      minimum: 1,
-      maximum: MAX_DATASET_PAGE,
-      description: `Page size; default ${DEFAULT_DATASET_PAGE}.`,
-    }),
-  ),
-  page_token: Type.Optional(Type.String({ description: 'The next_page_token of the previous page.' })),
-});
-
-const CreateBody = Type.Object(
-  {
-    name: Type.String({ pattern: DATASET_NAME_PATTERN.source, description: 'Letters, digits, . _ -; 1 to 128.' }),
-    description: Type.Optional(Type.String({ maxLength: 4096 })),
-    tags: Type.Optional(Type.Record(Type.String(), Type.String())),
-  },
-  { additionalProperties: false },
-);
-
-const IngestBody = Type.Object(
-  {
-    path: Type.String({ minLength: 1, description: "A file on the server's file system." }),
-    format: Type.Optional(FormatSchema),
-    csv: Type.Optional(
-      Type.Object(
-        {
-          delimiter: Type.Optional(Type.String({ minLength: 1 })),
-          header: Type.Optional(Type.Boolean()),
-          quote: Type.Optional(Type.String({ minLength: 1 })),
-        },
-        { additionalProperties: false, description: 'CSV overrides; anything left out is detected.' },
-      ),
-    ),
-  },
-  { additionalProperties: false },
-);
-
-const DiffQuery = Type.Object({
-  from: Type.Integer({ minimum: 1, description: 'The version to compare from.' }),
-  to: Type.Integer({ minimum: 1, description: 'The version to compare to.' }),
-});
-
-const DiffSchema = Type.Object({
-  added: Type.Array(ColumnWireSchema),
-  removed: Type.Array(ColumnWireSchema),
-  retyped: Type.Array(Type.Object({ name: Type.String(), from: LogicalTypeSchema, to: LogicalTypeSchema })),
-  nullability_changed: Type.Array(Type.String()),
-});
-
-const NullableNumber = Type.Union([Type.Number(), Type.Null()]);
-const profileBase = {
-  logical_type: LogicalTypeSchema,
-  count: Type.Integer({ description: 'Non-null values.' }),
-  nulls: Type.Integer(),
-  distinct: Type.Integer({ description: 'An estimate (HyperLogLog).' }),
-};
-
-const ColumnProfileSchema = Type.Union([
-  Type.Object({
-    kind: Type.Literal('numeric'),
-    ...profileBase,
-    min: Type.Union([Type.Number(), Type.String(), Type.Null()], { description: 'A decimal string past 2^53.' }),
-    max: Type.Union([Type.Number(), Type.String(), Type.Null()]),
-    mean: NullableNumber,
-    std: NullableNumber,
-    quantiles: Type.Union([
-      Type.Object({
-        p01: NullableNumber,
-        p05: NullableNumber,
-        p25: NullableNumber,
-        p50: NullableNumber,
-        p75: NullableNumber,
-        p95: NullableNumber,
-        p99: NullableNumber,
-      }),
-      Type.Null(),
-    ]),
-    histogram: Type.Union([
-      Type.Object({ min: Type.Number(), max: Type.Number(), width: Type.Number(), counts: Type.Array(Type.Integer()) }),
-      Type.Null(),
-    ]),
-  }),
-  Type.Object({
-    kind: Type.Literal('categorical'),
-    ...profileBase,
-    top: Type.Array(Type.Object({ value: Type.String(), count: Type.Integer() })),
-    other: Type.Integer({ description: 'Non-null values outside top.' }),
-  }),
-  Type.Object({
-    kind: Type.Literal('datetime'),
-    ...profileBase,
-    min: Type.Union([Type.String(), Type.Null()]),
-    max: Type.Union([Type.String(), Type.Null()]),
-  }),
-]);
-
-const ProfileSchema = Type.Object({
-  row_count: Type.Integer(),
-  columns: Type.Record(Type.String(), ColumnProfileSchema, { description: 'Keyed by column name.' }),
-});
-
-/** A dataset as it travels over HTTP: snake_case, like the rest of the REST API. */
-export interface DatasetWire {
-  name: string;
-  description: string;
-  tags: Record<string, string>;
-  created_at: string;
-  updated_at: string;
-}
-
-function datasetToWire(dataset: Dataset): DatasetWire {
-  return {
-    name: dataset.name,
-    description: dataset.description,
-    tags: dataset.tags,
-    created_at: dataset.createdAt,
-    updated_at: dataset.updatedAt,
-  };
-}
-
-function columnToWire(column: ColumnSchema) {
-  return {
-    name: column.name,
-    logical_type: column.logicalType,
-    physical_type: column.physicalType,
-    nullable: column.nullable,
-    ...(column.domain === undefined ? {} : { domain: column.domain }),
-  };
-}
-
-function versionSummaryToWire(version: DatasetVersion) {
-  return {
-    dataset_name: version.datasetName,
-    version: version.version,
-    digest: version.digest,
-    source_kind: version.sourceKind,
-    source: version.source,
-    format: version.format,
-    row_count: version.rowCount,
-    column_count: version.columnCount,
-    created_at: version.createdAt,
-    created_by: version.createdBy,
-  };
-}
-
-function versionToWire(version: DatasetVersion) {
-  return { ...versionSummaryToWire(version), schema: { columns: version.schema.columns.map(columnToWire) } };
-}
-
-function diffToWire(diff: SchemaDiff) {
-  return {
-    added: diff.added.map(columnToWire),
-    removed: diff.removed.map(columnToWire),
-    retyped: diff.retyped,
-    nullability_changed: diff.nullabilityChanged,
-  };
-}
-
-function columnProfileToWire(profile: ColumnProfile) {
-  const base = {
-    logical_type: profile.logicalType,
-    count: profile.count,
-    nulls: profile.nulls,
-    distinct: profile.distinct,
-  };
-  switch (profile.kind) {
-    case 'numeric':
-      return {
-        kind: profile.kind,
-        ...base,
-        min: profile.min,
-        max: profile.max,
-        mean: profile.mean,
-        std: profile.std,
-        quantiles: profile.quantiles,
-        histogram: profile.histogram,
-      };
-    case 'categorical':
-      return { kind: profile.kind, ...base, top: profile.top, other: profile.other };
-    case 'datetime':
-      return { kind: profile.kind, ...base, min: profile.min, max: profile.max };
-  }
-}
-
-function profileToWire(profile: DatasetProfile) {
-  return {
-    row_count: profile.rowCount,
-    columns: Object.fromEntries(Object.entries(profile.columns).map(([name, c]) => [name, columnProfileToWire(c)])),
-  };
-}
 
 /** What {@link datasetRoutes} is registered with: the service its handlers call. */
 export interface DatasetRoutesOptions {
   service: DatasetService;
+  suites: SuiteService;
+  /** Largest upload accepted, in bytes (KILN_UPLOAD_LIMIT). */
+  uploadLimit: number;
+}
+
+/** The CSV overrides given as query parameters of an upload. */
+function csvFromQuery(query: { delimiter?: string; header?: boolean; quote?: string }): CsvOptions | undefined {
+  const csv: CsvOptions = {};
+  if (query.delimiter !== undefined) csv.delimiter = query.delimiter === '\\t' ? '\t' : query.delimiter;
+  if (query.header !== undefined) csv.header = query.header;
+  if (query.quote !== undefined) csv.quote = query.quote;
+  return Object.keys(csv).length === 0 ? undefined : csv;
+}
+
+/** The file of a multipart upload (the first file part) or a raw body, as a stream. */
+async function uploadBody(
+  request: FastifyRequest,
+  limit: number,
+): Promise<Pick<UploadVersionInput, 'body' | 'filename'>> {
+  const declared = Number(request.headers['content-length']);
+  if (!request.isMultipart() && Number.isFinite(declared) && declared > limit) {
+    // Refused before reading a byte; the server then discards the unread body.
+    throw new KilnError('PAYLOAD_TOO_LARGE', `upload of ${declared} bytes is larger than ${limit} bytes`, {
+      field: 'file',
+      limit,
+    });
+  }
+  if (request.isMultipart()) {
+    const part = await request.file();
+    if (part === undefined) {
+      throw new KilnError('INVALID_PARAMETER_VALUE', 'multipart upload has no file part', { field: 'file' });
+    }
+    return { body: part.file, filename: part.filename };
+  }
+  return { body: request.body as UploadVersionInput['body'] };
 }
 
 /**
@@ -265,7 +91,14 @@ export interface DatasetRoutesOptions {
  * await app.register(datasetRoutes, { prefix: '/api/v1/datasets', service });
  * // POST /api/v1/datasets/penguins/versions { "path": "/data/penguins.json" } → 201 { version: {...} }
  */
-export const datasetRoutes: FastifyPluginAsyncTypebox<DatasetRoutesOptions> = async (app, { service }) => {
+export const datasetRoutes: FastifyPluginAsyncTypebox<DatasetRoutesOptions> = async (
+  app,
+  { service, suites, uploadLimit },
+) => {
+  // Uploads stream: a raw body is handed over unread, a multipart file part as its stream.
+  app.addContentTypeParser('application/octet-stream', (_request, payload, done) => done(null, payload));
+  await app.register(multipart, { limits: { files: 1, fileSize: uploadLimit + 1, fields: 0, parts: 2 } });
+
   app.get(
     '',
     {
@@ -399,6 +232,233 @@ export const datasetRoutes: FastifyPluginAsyncTypebox<DatasetRoutesOptions> = as
     },
     async (request) => ({
       diff: diffToWire(await service.diff(request.ctx, request.params.name, request.query.from, request.query.to)),
+    }),
+  );
+
+  app.put(
+    '/:name/suite',
+    {
+      config: { permission: 'write' },
+      schema: {
+        summary: 'Attach a validation suite: every new version must pass its error-level expectations',
+        tags,
+        params: NameParams,
+        body: SuiteAttachmentSchema,
+        response: { 200: DatasetEnvelope },
+      },
+    },
+    async (request) => ({
+      dataset: datasetToWire(await service.attachSuite(request.ctx, request.params.name, request.body)),
+    }),
+  );
+
+  app.delete(
+    '/:name/suite',
+    {
+      config: { permission: 'write' },
+      schema: { summary: 'Detach the validation suite', tags, params: NameParams, response: { 200: DatasetEnvelope } },
+    },
+    async (request) => ({ dataset: datasetToWire(await service.detachSuite(request.ctx, request.params.name)) }),
+  );
+
+  app.post(
+    '/:name/versions/upload',
+    {
+      config: { permission: 'write' },
+      schema: {
+        summary: 'Upload a file as the next version (multipart/form-data or a raw body), streamed to disk',
+        description:
+          'Send `multipart/form-data` with one file part, or the file itself as `application/octet-stream`. ' +
+          'The format comes from `format` or the file name; CSV overrides are query parameters. The body is ' +
+          `streamed to a temporary file, never held in memory; larger than KILN_UPLOAD_LIMIT gives 413.`,
+        tags,
+        params: NameParams,
+        querystring: UploadQuery,
+        consumes: ['multipart/form-data', 'application/octet-stream'],
+        response: { 201: VersionEnvelope },
+      },
+    },
+    async (request, reply) => {
+      const { format, filename, ...csvQuery } = request.query;
+      const csv = csvFromQuery(csvQuery);
+      try {
+        const upload = await uploadBody(request, uploadLimit);
+        const version = await service.ingestUpload(request.ctx, request.params.name, {
+          ...upload,
+          ...(filename === undefined ? {} : { filename }),
+          ...(format === undefined ? {} : { format }),
+          ...(csv === undefined ? {} : { csv }),
+          maxBytes: uploadLimit,
+        });
+        return reply.code(201).send({ version: versionToWire(version) });
+      } catch (err) {
+        // The rest of a refused body is not worth receiving: answer, then close the connection.
+        if (err instanceof KilnError && err.code === 'PAYLOAD_TOO_LARGE') reply.header('connection', 'close');
+        throw err;
+      }
+    },
+  );
+
+  app.post(
+    '/:name/derive',
+    {
+      config: { permission: 'write' },
+      schema: {
+        summary: "Record the result of an SQL query over earlier versions as this dataset's next version",
+        description:
+          "The query reads versions as `dataset('flights', 3)` (or `dataset('flights')` for the latest) and runs " +
+          'in a locked-down DuckDB session that can read nothing else. The dataset is created when missing; the ' +
+          'new version records every version it read as lineage. An optional PII policy masks, hashes or drops ' +
+          'the named (or the flagged) columns first.',
+        tags,
+        params: NameParams,
+        body: DeriveBody,
+        response: { 201: VersionEnvelope },
+      },
+    },
+    async (request, reply) => {
+      const version = await service.derive(request.ctx, request.params.name, request.body);
+      return reply.code(201).send({ version: versionToWire(version) });
+    },
+  );
+
+  app.post(
+    '/:name/versions/:version/split',
+    {
+      config: { permission: 'write' },
+      schema: {
+        summary: 'Split a version into train / validation / test versions (random, stratified or by time)',
+        description:
+          'Each part becomes the next version of `<name>.train`, `<name>.validation` and `<name>.test` (created ' +
+          'when missing), with lineage to this version. The same version and spec give the same rows every time.',
+        tags,
+        params: VersionParams,
+        body: SplitBody,
+        response: {
+          201: Type.Object({
+            train: Type.Optional(VersionSchema),
+            validation: Type.Optional(VersionSchema),
+            test: Type.Optional(VersionSchema),
+          }),
+        },
+      },
+    },
+    async (request, reply) => {
+      const parts = await service.split(request.ctx, request.params.name, request.params.version, request.body);
+      return reply
+        .code(201)
+        .send(
+          Object.fromEntries(
+            Object.entries(parts).flatMap(([part, version]) =>
+              version === undefined ? [] : [[part, versionToWire(version)]],
+            ),
+          ),
+        );
+    },
+  );
+
+  app.get(
+    '/:name/versions/:version/schema',
+    {
+      config: { permission: 'read' },
+      schema: {
+        summary: "A version's inferred schema: logical and physical types, nullability, categorical domains",
+        tags,
+        params: VersionParams,
+        response: { 200: Type.Object({ schema: Type.Object({ columns: Type.Array(ColumnWireSchema) }) }) },
+      },
+    },
+    async (request) => ({
+      schema: schemaToWire(await service.getVersion(request.ctx, request.params.name, request.params.version)),
+    }),
+  );
+
+  app.get(
+    '/:name/versions/:version/rows',
+    {
+      config: { permission: 'read' },
+      schema: {
+        summary: 'Preview rows of a version, one page at a time, in file order',
+        tags,
+        params: VersionParams,
+        querystring: RowsQuery,
+        response: { 200: RowsPageSchema },
+      },
+    },
+    async (request) => {
+      const page = await service.preview(request.ctx, request.params.name, request.params.version, request.query);
+      const next = page.offset + page.rows.length;
+      return next < page.total && page.rows.length > 0 ? { ...page, next_offset: next } : page;
+    },
+  );
+
+  app.get(
+    '/:name/versions/:version/download',
+    {
+      config: { permission: 'read' },
+      schema: {
+        summary: 'Download a version: its stored Parquet, or CSV / NDJSON converted by DuckDB',
+        tags,
+        params: VersionParams,
+        querystring: DownloadQuery,
+      },
+    },
+    async (request, reply) => {
+      const download = await service.download(
+        request.ctx,
+        request.params.name,
+        request.params.version,
+        request.query.format ?? 'parquet',
+      );
+      return reply
+        .header('content-type', download.contentType)
+        .header('content-disposition', `attachment; filename="${download.filename}"`)
+        .send(download.stream);
+    },
+  );
+
+  app.post(
+    '/:name/versions/:version/validate',
+    {
+      config: { permission: 'read' },
+      schema: {
+        summary: 'Validate a version against a saved or inline suite; nothing is recorded',
+        tags,
+        params: VersionParams,
+        body: ValidateBody,
+        response: { 200: Type.Object({ report: ReportSchema }) },
+      },
+    },
+    async (request) => {
+      const { suite, suite_version: suiteVersion, definition } = request.body;
+      if ((suite === undefined) === (definition === undefined)) {
+        throw new KilnError('INVALID_PARAMETER_VALUE', 'give either suite (a saved suite) or definition (inline)', {
+          field: 'suite',
+        });
+      }
+      const document: SuiteDefinition =
+        suite === undefined
+          ? suites.check(definition)
+          : (await suites.get(request.ctx, suite, suiteVersion)).definition;
+      const report = await service.validate(request.ctx, request.params.name, request.params.version, document);
+      return { report };
+    },
+  );
+
+  app.get(
+    '/:name/versions/:version/pii',
+    {
+      config: { permission: 'read' },
+      schema: {
+        summary: 'Scan a version for personal data: e-mail, phone, card numbers, IBAN, IP, national identifiers',
+        tags,
+        params: VersionParams,
+        querystring: PiiQuery,
+        response: { 200: Type.Object({ pii: Type.Unknown() }) },
+      },
+    },
+    async (request) => ({
+      pii: await service.scanPii(request.ctx, request.params.name, request.params.version, request.query.threshold),
     }),
   );
 };

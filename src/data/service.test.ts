@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { silentLogger, systemContext } from '../core/index.js';
+import { type KilnError, silentLogger, systemContext } from '../core/index.js';
 import { type BlobStore, type Database, migrate, openBlobStore } from '../store/index.js';
 import { type TestDatabase, testDatabases } from '../store/testing/databases.js';
 import { DATA_MIGRATIONS } from './migrations.js';
@@ -97,9 +97,10 @@ for (const target of await testDatabases()) {
       const bad = join(dir, 'bad.parquet');
       await writeFile(bad, 'not,parquet\n1,2\n');
       await assert.rejects(service.ingestVersion(ctx, 'weather', { path: bad }), { code: 'INVALID_PARAMETER_VALUE' });
-      await assert.rejects(service.ingestVersion(ctx, 'weather', { path: join(dir, 'missing.csv') }), {
-        code: 'RESOURCE_DOES_NOT_EXIST',
-      });
+      await assert.rejects(
+        service.ingestVersion(ctx, 'weather', { path: join(dir, 'missing.csv') }),
+        (err: KilnError) => err.code === 'INVALID_PARAMETER_VALUE' && err.details?.field === 'path',
+      );
       await assert.rejects(service.ingestVersion(ctx, 'nobody', { path: SEATTLE_CSV }), {
         code: 'RESOURCE_DOES_NOT_EXIST',
       });

@@ -16,6 +16,15 @@ export {
   type RegistryEventType,
   type RegistryListener,
 } from './events.js';
+export {
+  datasetNodeId,
+  type Lineage,
+  type LineageEdge,
+  type LineageNode,
+  LineageService,
+  type LineageSources,
+} from './lineage.js';
+export { type LineageRoutesOptions, lineageRoutes } from './lineage-routes.js';
 export { REGISTRY_MIGRATIONS } from './migrations.js';
 export {
   MODEL_STAGES,

@@ -1,4 +1,5 @@
 import { KilnError } from '../core/index.js';
+import { DataApi } from './data.js';
 import { RegistryApi } from './registry.js';
 import { backoffMs, IDEMPOTENT_METHODS, RETRYABLE_STATUSES, retryAfterMs, sleep } from './retry.js';
 import { TrackingApi } from './tracking.js';
@@ -76,6 +77,7 @@ export interface RequestOptions {
  * const kiln = new KilnClient({ baseUrl: 'http://127.0.0.1:5000', workspace: 'fraud' });
  * await kiln.ready();
  * const { workspaces } = await kiln.workspaces.list({ maxResults: 20 });
+ * const penguins = await kiln.data.uploadFile('penguins', 'data/penguins.json');
  * const runs = await kiln.request<{ runs: unknown[] }>('GET', '/api/v1/runs', { query: { max_results: 10 } });
  */
 export class KilnClient {
@@ -83,6 +85,7 @@ export class KilnClient {
   readonly workspaces: WorkspacesApi;
   readonly tracking: TrackingApi;
   readonly registry: RegistryApi;
+  readonly data: DataApi;
   private readonly headers: Record<string, string>;
   private readonly timeoutMs: number;
   private readonly retries: number;
@@ -112,6 +115,7 @@ export class KilnClient {
     this.workspaces = new WorkspacesApi(this);
     this.tracking = new TrackingApi(this);
     this.registry = new RegistryApi(this);
+    this.data = new DataApi(this);
   }
 
   /** `GET /health/live`: resolves when the server process is up. */

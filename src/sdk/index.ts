@@ -1,8 +1,24 @@
 export { ArtifactsApi, type ListArtifactsParams } from './artifacts.js';
 export { KilnClient, type KilnClientOptions, type QueryParams, type RawBody, type RequestOptions } from './client.js';
+export {
+  DataApi,
+  type DownloadOptions,
+  type ListDatasetsParams,
+  type PiiPolicy,
+  type ReadFileOptions,
+  type SplitSpec,
+  type SuiteChoice,
+  type SuiteDocument,
+} from './data.js';
 export { BATCH_LIMITS, type LogBatch, type MetricPoint } from './log-queue.js';
 export { type RegisterModelOptions, RegistryApi, type SearchModelsParams } from './registry.js';
-export { type LoggableValue, type MetricOptions, metricValueToWire, RunHandle } from './run-handle.js';
+export {
+  type DatasetContext,
+  type LoggableValue,
+  type MetricOptions,
+  metricValueToWire,
+  RunHandle,
+} from './run-handle.js';
 export {
   type MetricHistory,
   metricFromWire,
@@ -14,19 +30,42 @@ export {
 export type {
   ArtifactFile,
   ArtifactList,
+  ColumnProfile,
+  CsvOptions,
+  DataColumn,
+  DataFormat,
+  DataSchema,
+  Dataset,
+  DatasetInput,
+  DatasetList,
+  DatasetProfile,
+  DatasetVersion,
+  DatasetVersionSummary,
+  ExpectationResult,
   Experiment,
   ExperimentList,
+  Lineage,
+  LineageNode,
   LiveStatus,
+  LogicalType,
   Metric,
   ModelVersion,
+  PiiFinding,
+  PiiReport,
   ReadyStatus,
   RegisteredModel,
+  RowsPage,
   Run,
   RunInfo,
   RunList,
   RunStatus,
+  SchemaDiff,
+  SplitResult,
   StoredArtifact,
+  Suite,
+  SuiteDefinition,
   Tag,
+  ValidationReport,
   VersionInfo,
   Workspace,
   WorkspaceList,

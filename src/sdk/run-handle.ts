@@ -1,7 +1,7 @@
 import { KilnError } from '../core/index.js';
 import { LogQueue, type MetricPoint } from './log-queue.js';
 import type { TrackingApi } from './tracking.js';
-import type { RunInfo, RunStatus, StoredArtifact } from './types.js';
+import type { DataColumn, DatasetVersion, RunInfo, RunStatus, StoredArtifact } from './types.js';
 
 /** When and at which step {@link RunHandle.logMetrics} records its points. */
 export interface MetricOptions {
@@ -20,6 +20,9 @@ export function metricValueToWire(value: number): MetricPoint['value'] {
   if (Number.isNaN(value)) return 'NaN';
   return value > 0 ? 'Infinity' : '-Infinity';
 }
+
+/** What a run used a dataset version for: `training`, `validation`, `test`, or a word of your own. */
+export type DatasetContext = 'training' | 'validation' | 'test' | (string & Record<never, never>);
 
 /**
  * A run being recorded, as returned by `kiln.tracking.startRun()`. Params, metrics and tags are
@@ -90,6 +93,33 @@ export class RunHandle {
   }
 
   /**
+   * Logs a Kiln dataset version as an input of this run, the way MLflow's `log_input` records a
+   * dataset: its name, content digest, `kiln://` source, MLflow column spec and row counts, with
+   * `context` as the `mlflow.data.context` tag. The version's lineage then shows this run, and
+   * MLflow clients see the input like any other. Sent at once, not buffered; logging it again only
+   * updates the tag.
+   *
+   * @example
+   * const v = await kiln.data.getVersion('penguins.train', 1);
+   * await run.logDatasetVersion(v, { context: 'training' });
+   */
+  logDatasetVersion(
+    version: Pick<DatasetVersion, 'dataset_name' | 'version' | 'digest' | 'row_count' | 'column_count' | 'schema'>,
+    options: { context?: DatasetContext } = {},
+  ): Promise<void> {
+    const dataset = {
+      name: version.dataset_name,
+      digest: version.digest,
+      source_type: 'kiln',
+      source: JSON.stringify({ uri: `kiln://datasets/${version.dataset_name}/versions/${version.version}` }),
+      schema: JSON.stringify({ mlflow_colspec: version.schema.columns.map(colSpec) }),
+      profile: JSON.stringify({ num_rows: version.row_count, num_elements: version.row_count * version.column_count }),
+    };
+    const tags = options.context === undefined ? [] : [{ key: 'mlflow.data.context', value: options.context }];
+    return this.tracking.logInputs(this.runId, [{ dataset, tags }]);
+  }
+
+  /**
    * Flushes, then sets the run's status and end time. The status is set even when the flush
    * failed, and the flush error is then rethrown.
    */
@@ -108,4 +138,26 @@ export class RunHandle {
 
 function entries(record: Readonly<Record<string, LoggableValue>>): { key: string; value: string }[] {
   return Object.entries(record).map(([key, value]) => ({ key, value: String(value) }));
+}
+
+/** A column as an MLflow `ColSpec` (`{ type, name, required }`), typed by the closest MLflow data type. */
+function colSpec(column: DataColumn): { type: string; name: string; required: boolean } {
+  return { type: mlflowType(column), name: column.name, required: !column.nullable };
+}
+
+function mlflowType(column: DataColumn): string {
+  const physical = column.physical_type.toUpperCase();
+  switch (column.logical_type) {
+    case 'integer':
+      return /^(TINYINT|SMALLINT|INTEGER|UTINYINT|USMALLINT)$/.test(physical) ? 'integer' : 'long';
+    case 'float':
+      return physical === 'FLOAT' ? 'float' : 'double';
+    case 'boolean':
+      return 'boolean';
+    case 'datetime':
+      return 'datetime';
+    case 'string':
+    case 'categorical':
+      return 'string';
+  }
 }

@@ -3,7 +3,17 @@ import { ArtifactsApi } from './artifacts.js';
 import type { KilnClient } from './client.js';
 import type { LogBatch, MetricPoint } from './log-queue.js';
 import { RunHandle } from './run-handle.js';
-import type { Experiment, ExperimentList, Metric, Run, RunInfo, RunList, RunStatus, Tag } from './types.js';
+import type {
+  DatasetInput,
+  Experiment,
+  ExperimentList,
+  Metric,
+  Run,
+  RunInfo,
+  RunList,
+  RunStatus,
+  Tag,
+} from './types.js';
 
 /** Options of {@link TrackingApi.searchExperiments}. */
 export interface SearchExperimentsParams {
@@ -159,6 +169,17 @@ export class TrackingApi {
   async logBatch(runId: string, batch: Partial<LogBatch>): Promise<void> {
     await this.client.request('POST', `/api/v1/runs/${encodeURIComponent(runId)}/log-batch`, {
       body: batch,
+      idempotent: true,
+    });
+  }
+
+  /**
+   * Records the datasets a run used (MLflow's `log-inputs`). Retried like a GET: logging a dataset
+   * again links it once and only merges its tags.
+   */
+  async logInputs(runId: string, datasets: readonly DatasetInput[]): Promise<void> {
+    await this.client.request('POST', `/api/v1/runs/${encodeURIComponent(runId)}/inputs`, {
+      body: { datasets },
       idempotent: true,
     });
   }

@@ -58,6 +58,6 @@ export async function buildApp(deps: AppDeps): Promise<KilnApp> {
   installMetrics(app, createMetricsRegistry());
 
   await app.register(healthRoutes, { stores, readyTimeoutMs: deps.readyTimeoutMs ?? 2000 });
-  await registerDomainRoutes(app, createDomainServices(config, stores, logger));
+  await registerDomainRoutes(app, createDomainServices(config, stores, logger), config);
   return app;
 }

@@ -1,8 +1,16 @@
+import { join } from 'node:path';
 import { KyselyWorkspaceStore, WorkspaceService, workspaceRoutes } from '../auth/index.js';
 import { mlflowArtifactRoutes, mlflowRoutes } from '../compat/index.js';
 import { type KilnConfig, KilnError, type Logger } from '../core/index.js';
-import { DatasetService, datasetRoutes, KyselyDatasetStore } from '../data/index.js';
-import { KyselyRegistryStore, RegistryService, type RunLookup, registryRoutes } from '../registry/index.js';
+import { DatasetService, datasetRoutes, KyselyDatasetStore, SuiteService, suiteRoutes } from '../data/index.js';
+import {
+  KyselyRegistryStore,
+  LineageService,
+  lineageRoutes,
+  RegistryService,
+  type RunLookup,
+  registryRoutes,
+} from '../registry/index.js';
 import {
   ArtifactService,
   artifactRoutes,
@@ -22,6 +30,10 @@ export interface DomainServices {
   registry: RegistryService;
   /** Datasets and their versions: metadata in `stores.database`, Parquet content in `stores.blobs`. */
   datasets: DatasetService;
+  /** Validation suites, versioned, attached to datasets. */
+  suites: SuiteService;
+  /** Dataset versions → derived versions → runs → model versions. */
+  lineage: LineageService;
 }
 
 /** The registry links model versions to runs through this port rather than tracking internals. */
@@ -54,23 +66,36 @@ export function createDomainServices(config: KilnConfig, stores: Stores, logger:
     logger,
   });
   const artifacts = new ArtifactService(stores.blobs, tracking.runs, { artifactRoot: config.artifactsUrl });
-  const datasets = new DatasetService(new KyselyDatasetStore(stores.database), stores.blobs);
+  const datasetStore = new KyselyDatasetStore(stores.database);
+  const datasets = new DatasetService(datasetStore, stores.blobs, {
+    cacheDir: join(config.home, 'cache', 'datasets'),
+    duck: { memoryLimit: config.duckdbMemoryLimit },
+  });
   return {
     workspaces: new WorkspaceService(new KyselyWorkspaceStore(stores.database)),
     tracking,
     artifacts,
     registry,
     datasets,
+    suites: new SuiteService(datasetStore),
+    lineage: new LineageService({ datasets, runs: tracking.runs, models: registry }),
   };
 }
 
 /** Mounts every context's Kiln REST routes under `/api/v1`, and the MLflow REST API over the same services. */
-export async function registerDomainRoutes(app: KilnApp, services: DomainServices): Promise<void> {
+export async function registerDomainRoutes(app: KilnApp, services: DomainServices, config: KilnConfig): Promise<void> {
   await app.register(workspaceRoutes, { prefix: '/api/v1/workspaces', service: services.workspaces });
   await app.register(trackingRoutes, { prefix: '/api/v1', services: services.tracking });
   await app.register(artifactRoutes, { prefix: '/api/v1', service: services.artifacts });
   await app.register(registryRoutes, { prefix: '/api/v1/models', service: services.registry });
-  await app.register(datasetRoutes, { prefix: '/api/v1/datasets', service: services.datasets });
+  await app.register(datasetRoutes, {
+    prefix: '/api/v1/datasets',
+    service: services.datasets,
+    suites: services.suites,
+    uploadLimit: config.uploadLimit,
+  });
+  await app.register(suiteRoutes, { prefix: '/api/v1/suites', suites: services.suites });
+  await app.register(lineageRoutes, { prefix: '/api/v1', lineage: services.lineage });
   await app.register(mlflowRoutes, { services });
   await app.register(mlflowArtifactRoutes, { artifacts: services.artifacts });
 }

@@ -93,6 +93,7 @@ export type {
   RunColumnChanges,
   RunData,
   RunRecord,
+  RunUsingDataset,
   RunWriteOutcome,
   TrackingStore,
 } from './store.js';

@@ -209,4 +209,9 @@ export const TRACKING_MIGRATIONS: readonly Migration[] = [
   { id: '20261127-03-tracking-metrics', up: createMetrics },
   { id: '20261127-04-tracking-datasets', up: (db) => createDatasets(db) },
   { id: '20261127-05-tracking-search-indexes', up: (db) => coverSearchIndexes(db) },
+  // Lineage asks "which runs read these bytes?" across experiments: by digest alone.
+  {
+    id: '20261128-01-tracking-datasets-digest',
+    up: (db) => db.schema.createIndex('datasets_digest').on('datasets').column('digest').execute(),
+  },
 ];

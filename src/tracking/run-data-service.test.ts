@@ -254,8 +254,8 @@ for (const target of await testDatabases()) {
         [first],
       );
       await assert.rejects(
-        t.runData.logInputs(ctx, first, [{ ...dataset('x', 'd'.repeat(37)) }]),
-        rejectsWith('INVALID_PARAMETER_VALUE', /^datasets\[0\]\.dataset\.digest: has length 37/),
+        t.runData.logInputs(ctx, first, [{ ...dataset('x', 'd'.repeat(65)) }]),
+        rejectsWith('INVALID_PARAMETER_VALUE', /^datasets\[0\]\.dataset\.digest: has length 65/),
       );
       await assert.rejects(
         t.runData.logInputs(ctx, first, [{ ...dataset('x', 'd'), tags: [{ key: 'k', value: 'v'.repeat(501) }] }]),

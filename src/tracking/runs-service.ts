@@ -17,7 +17,7 @@ import { failUnlessOk, runNotFound } from './run-errors.js';
 import { generateRunName } from './run-names.js';
 import { mirroredColumns, toRun, toRunInfo } from './run-view.js';
 import { prepareSearch } from './search/index.js';
-import type { RunRecord, TrackingStore } from './store.js';
+import type { RunRecord, RunUsingDataset, TrackingStore } from './store.js';
 import { checkInteger, checkKey, checkRunId, checkTags, checkText, LIMITS, parseExperimentId } from './validation.js';
 
 /** What `RunService.create` takes; the shape of MLflow's `runs/create`. */
@@ -161,6 +161,19 @@ export class RunService {
     const record = await this.require(ctx, runId);
     const data = await this.store.loadRunData([record.runId]);
     return toRun(record, data.get(record.runId));
+  }
+
+  /**
+   * Runs that logged an input with exactly this content digest (a Kiln dataset version's SHA-256,
+   * or whatever digest an MLflow client logged), newest first: the run side of lineage.
+   */
+  async usingDataset(ctx: RequestContext, digest: string, limit = 1000): Promise<RunUsingDataset[]> {
+    if (typeof digest !== 'string' || digest.length === 0 || digest.length > 256) {
+      throw new KilnError('INVALID_PARAMETER_VALUE', 'digest must be a string of 1 to 256 characters', {
+        field: 'digest',
+      });
+    }
+    return this.store.runsUsingDigest(ctx.workspace, digest, limit);
   }
 
   /** Changes status, end time or name of an active run; a new name also updates `mlflow.runName`. */

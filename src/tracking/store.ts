@@ -32,6 +32,19 @@ export interface RunRecord {
   parentRunId: string | null;
 }
 
+/** A run that read a dataset: which run, and under which name and context it logged the input. */
+export interface RunUsingDataset {
+  runId: string;
+  experimentId: string;
+  runName: string;
+  status: RunStatus;
+  lifecycleStage: LifecycleStage;
+  /** The name the run logged the dataset under. */
+  datasetName: string;
+  /** `mlflow.data.context` of the input, e.g. `training`. */
+  context?: string;
+}
+
 /** Everything logged to a run: params, tags, the latest value of each metric, dataset inputs. */
 export interface RunData {
   params: Param[];
@@ -160,6 +173,8 @@ export interface TrackingStore {
   logBatch(workspace: string, runId: string, batch: CheckedBatch, columns: RunColumnChanges): Promise<RunWriteOutcome>;
   /** Links datasets (deduplicated per experiment by name and digest) to an active run. */
   logInputs(workspace: string, runId: string, inputs: readonly DatasetInput[], time: number): Promise<RunWriteOutcome>;
+  /** Runs of the workspace that logged an input with this digest, newest first, at most `limit`. */
+  runsUsingDigest(workspace: string, digest: string, limit: number): Promise<RunUsingDataset[]>;
   /** Up to `limit` points of one metric in (step, timestamp) order, after `after` when given. */
   metricHistory(runId: string, key: string, limit: number, after?: HistoryCursor): Promise<MetricPoint[]>;
   /**

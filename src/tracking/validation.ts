@@ -18,7 +18,8 @@ export const LIMITS = Object.freeze({
   experimentNameLength: 500,
   runNameLength: 250,
   datasetNameLength: 500,
-  datasetDigestLength: 36,
+  // MLflow stores 36; Kiln dataset versions are full SHA-256 digests (64 hex), so Kiln allows those.
+  datasetDigestLength: 64,
   datasetSourceTypeLength: 36,
   datasetSourceLength: 65_535,
   datasetSchemaLength: 1_048_575,
@@ -248,7 +249,7 @@ function typeOf(value: unknown): string {
 }
 
 /**
- * Validates dataset inputs with MLflow's limits: name (≤ 500), digest (≤ 36) and source type
+ * Validates dataset inputs with MLflow's limits: name (≤ 500), digest (≤ 64, a full SHA-256 in hex; MLflow allows 36) and source type
  * (≤ 36) non-empty; source ≤ 65,535 characters, schema ≤ 1 MiB, profile ≤ 16 MiB (both optional);
  * input tag keys non-empty ≤ 255, values ≤ 500. Messages name the item: `datasets[2].dataset.digest: …`.
  *

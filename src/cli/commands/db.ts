@@ -1,8 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { createLogger, type KilnConfig, KilnError, type Logger, loadConfig, maskSecret } from '../../core/index.js';
-import { ALL_MIGRATIONS } from '../../server/index.js';
-import { type Database, migrate, openDatabase } from '../../store/index.js';
+import type { Database } from '../../store/index.js';
 import { type Env, globalOptions } from '../context.js';
 import { printJson, printLine, printTable } from '../output.js';
 
@@ -13,8 +12,14 @@ interface MigrationState {
   appliedAt: string | null;
 }
 
-function open(config: KilnConfig, logger: Logger): Promise<Database> {
+/** Stores and migrations are imported on demand, so commands that never touch the database start fast. */
+async function open(config: KilnConfig, logger: Logger): Promise<Database> {
+  const { openDatabase } = await import('../../store/index.js');
   return openDatabase(config.databaseUrl, { poolSize: config.databasePoolSize, logger });
+}
+
+async function allMigrations() {
+  return (await import('../../server/index.js')).ALL_MIGRATIONS;
 }
 
 async function upgrade(env: Env, json: boolean): Promise<void> {
@@ -22,7 +27,8 @@ async function upgrade(env: Env, json: boolean): Promise<void> {
   const logger = createLogger(config.logLevel);
   const database = await open(config, logger);
   try {
-    const report = await migrate(database, ALL_MIGRATIONS, logger);
+    const { migrate } = await import('../../store/index.js');
+    const report = await migrate(database, await allMigrations(), logger);
     if (json) printJson({ database: database.displayUrl, ...report });
     else if (report.applied.length > 0) {
       printTable(
@@ -66,7 +72,7 @@ async function appliedMigrations(config: KilnConfig): Promise<Map<string, string
 async function status(env: Env, json: boolean): Promise<void> {
   const config = loadConfig(env);
   const applied = await appliedMigrations(config);
-  const known = new Set(ALL_MIGRATIONS.map((migration) => migration.id));
+  const known = new Set((await allMigrations()).map((migration) => migration.id));
   const states: MigrationState[] = [
     ...[...known].map((id): MigrationState => {
       const at = applied.get(id);

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { createLogger, KILN_VERSION } from '../../core/index.js';
-import { startServer } from '../../server/index.js';
 import { type Env, globalOptions, loadConfigWithFlags } from '../context.js';
 import { printJson, printLine } from '../output.js';
 
@@ -25,6 +24,8 @@ export function registerServerCommand(program: Command, env: Env): void {
         KILN_PORT: { flag: '--port', value: options.port },
       });
       const logger = createLogger(config.logLevel);
+      // Loaded on demand: the server's module graph is the heaviest, and other commands never need it.
+      const { startServer } = await import('../../server/index.js');
       const server = await startServer(config, logger, { handleSignals: true });
       if (globalOptions(command).json) printJson({ url: server.url, version: KILN_VERSION });
       else printLine(`Kiln ${KILN_VERSION} listening on ${server.url}`);

@@ -57,6 +57,12 @@ export interface BlobStore {
   stat(key: string): Promise<BlobStat | undefined>;
   /** Objects whose key starts with `prefix` ('' for all), one page at a time. */
   list(prefix: string, options?: BlobListOptions): Promise<BlobListPage>;
+  /**
+   * The path of an existing object on this machine's file system, for readers such as DuckDB that
+   * need a file; undefined when the object is absent or the store is remote (then copy it with `get`).
+   * Callers must treat the file as read-only.
+   */
+  localPath?(key: string): Promise<string | undefined>;
   /** Removes the object; resolves false when there was none. */
   delete(key: string): Promise<boolean>;
   /** Resolves when the store is reachable and writable; for `/health/ready`. */

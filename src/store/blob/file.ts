@@ -149,6 +149,12 @@ export class FileBlobStore implements BlobStore {
     return true;
   }
 
+  async localPath(key: string): Promise<string | undefined> {
+    const path = await this.existingPath(this.checkKey(key));
+    const facts = path === undefined ? undefined : await statPath(path).catch(() => undefined);
+    return facts?.isFile() ? path : undefined;
+  }
+
   async ping(): Promise<void> {
     const realRoot = await this.ready;
     const probe = join(realRoot, TEMP_DIR, tempName());

@@ -1,5 +1,5 @@
 import { hexId } from '../../core/index.js';
-import { DATASET_CONTEXT_TAG, type Dataset, type Tag } from '../model.js';
+import { DATASET_CONTEXT_TAG, type Dataset, type LifecycleStage, type RunStatus, type Tag } from '../model.js';
 import type { RunWriteOutcome, TrackingStore } from '../store.js';
 import { chunks, inTransaction, type StoreHandle } from './db.js';
 import { requireActiveRun } from './runs.js';
@@ -97,3 +97,41 @@ export const logInputs =
       }
       return { kind: 'ok' };
     });
+
+/**
+ * Runs of `workspace` that logged a dataset with this digest as an input, newest first (see
+ * {@link TrackingStore.runsUsingDigest}).
+ */
+export const runsUsingDigest =
+  ({ db }: StoreHandle): TrackingStore['runsUsingDigest'] =>
+  async (workspace, digest, limit) => {
+    const rows = await db
+      .selectFrom('datasets')
+      .innerJoin('run_inputs', 'run_inputs.dataset_id', 'datasets.dataset_id')
+      .innerJoin('runs', 'runs.run_id', 'run_inputs.run_id')
+      .select([
+        'runs.run_id',
+        'runs.experiment_id',
+        'runs.name',
+        'runs.status',
+        'runs.lifecycle_stage',
+        'runs.start_time',
+        'datasets.name as dataset_name',
+        'run_inputs.context',
+      ])
+      .where('datasets.digest', '=', digest)
+      .where('runs.workspace', '=', workspace)
+      .orderBy('runs.start_time', 'desc')
+      .orderBy('runs.run_id')
+      .limit(limit)
+      .execute();
+    return rows.map((row) => ({
+      runId: row.run_id,
+      experimentId: String(row.experiment_id),
+      runName: row.name,
+      status: row.status as RunStatus,
+      lifecycleStage: row.lifecycle_stage as LifecycleStage,
+      datasetName: row.dataset_name,
+      context: row.context ?? undefined,
+    }));
+  };

@@ -11,7 +11,7 @@ import {
   writeExperimentTag,
 } from './experiments.js';
 import { downsampleMetric, metricHistory } from './history.js';
-import { logInputs } from './inputs.js';
+import { logInputs, runsUsingDigest } from './inputs.js';
 import { loadRunData } from './run-data.js';
 import { deleteRunTag, getRun, insertRun, searchRuns, setRunLifecycle, updateRun, updateRunTag } from './runs.js';
 import type { TrackingTables } from './tables.js';
@@ -43,6 +43,7 @@ export class KyselyTrackingStore implements TrackingStore {
   readonly deleteRunTag: TrackingStore['deleteRunTag'];
   readonly logBatch: TrackingStore['logBatch'];
   readonly logInputs: TrackingStore['logInputs'];
+  readonly runsUsingDigest: TrackingStore['runsUsingDigest'];
   readonly metricHistory: TrackingStore['metricHistory'];
   readonly downsampleMetric: TrackingStore['downsampleMetric'];
   readonly updateRunTag: TrackingStore['updateRunTag'];
@@ -69,6 +70,7 @@ export class KyselyTrackingStore implements TrackingStore {
     this.deleteRunTag = deleteRunTag(handle);
     this.logBatch = logBatch(handle);
     this.logInputs = logInputs(handle);
+    this.runsUsingDigest = runsUsingDigest(handle);
     this.metricHistory = metricHistory(handle);
     this.downsampleMetric = downsampleMetric(handle);
     this.updateRunTag = updateRunTag(handle);

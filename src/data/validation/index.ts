@@ -1,0 +1,31 @@
+export { type Bounds, expect, type LevelOptions, type RowOptions, suite } from './builder.js';
+export { checkSuite, foreignReferences, parseSuite, SUITE_NAME_PATTERN, type SuiteCheckOptions } from './check.js';
+export {
+  type BetweenExpectation,
+  type ColumnSetEqualsExpectation,
+  type CompoundUniqueExpectation,
+  EXPECTATION_LEVELS,
+  EXPECTATION_TYPES,
+  type Expectation,
+  type ExpectationLevel,
+  type ExpectationResult,
+  type ExpectationType,
+  type ForeignReference,
+  type ForeignSubsetExpectation,
+  type InSetExpectation,
+  type MeanBetweenExpectation,
+  type NotNullExpectation,
+  type NullProportionBelowExpectation,
+  type QuantileBetweenExpectation,
+  type RegexExpectation,
+  ROW_EXPECTATION_TYPES,
+  type RowCountBetweenExpectation,
+  type SqlExpectation,
+  type StddevBetweenExpectation,
+  type StringLengthExpectation,
+  type SuiteDefinition,
+  type TypeExpectation,
+  type UniqueExpectation,
+  type ValidationReport,
+} from './model.js';
+export { MAX_UNEXPECTED_EXAMPLES, runSuite, type ValidationInput } from './run.js';
