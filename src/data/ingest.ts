@@ -35,6 +35,10 @@ export interface IngestedFile {
   /** Hex SHA-256 over every byte of the source. */
   digest: string;
   size: number;
+  /**
+   * The typed Parquet to store: the source itself when it is Parquet already (its bytes are the
+   * digest's bytes, and rewriting it would only cost time), otherwise a copy in the temp directory.
+   */
   parquetPath: string;
   rowCount: number;
   columnCount: number;
@@ -638,7 +642,7 @@ export async function ingestFile(source: string, options: IngestOptions = {}): P
   const digest = scan?.digest ?? (await sha256File(path));
   const dir = await mkdtemp(join(tmpdir(), 'kiln-ingest-'));
   const dispose = () => rm(dir, { recursive: true, force: true });
-  const parquetPath = join(dir, 'data.parquet');
+  const parquetPath = format === 'parquet' ? path : join(dir, 'data.parquet');
   const limits = options.duck ?? DEFAULT_DUCK_LIMITS;
   try {
     const config: Record<string, string> = {
@@ -650,12 +654,15 @@ export async function ingestFile(source: string, options: IngestOptions = {}): P
     try {
       const connection = await instance.connect();
       try {
-        await readToParquet(connection, path, format, csv, scan, parquetPath);
+        if (format !== 'parquet') await readToParquet(connection, path, format, csv, scan, parquetPath);
         const { rowCount, schema, profile } = await describeParquet(
           connection,
           parquetPath,
           options.categorical ?? DEFAULT_CATEGORICAL_LIMITS,
-        );
+        ).catch(async (err: unknown) => {
+          // A Parquet source is first read here; anything else was read (and reported) by readToParquet.
+          throw format === 'parquet' ? await readFailure(path, format, err) : err;
+        });
         if (rowCount === 0 && INFERRED_TYPES.includes(format)) {
           const what = format === 'csv' ? 'no data rows, a header line at most' : 'no records';
           const problem = `the file has ${what}; column types cannot be inferred from no rows`;

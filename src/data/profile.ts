@@ -66,7 +66,8 @@ function aggregatesOf(id: string, i: number, kind: Kind, logicalType: string): s
       `max(${extreme}) as mx${i}`,
       `avg(${x}) as av${i}`,
       `stddev_samp(${x}) as sd${i}`,
-      `quantile_cont(${x}, [${levels}]) as q${i}`,
+      // On the column's own type: casting 3M values to DOUBLE first makes this the slowest aggregate by far.
+      `quantile_cont(${id}, [${levels}]) as q${i}`,
       // Histogram range over finite values: one Infinity would make every bin width infinite.
       `min(${x}) filter (where isfinite(${x})) as hl${i}`,
       `max(${x}) filter (where isfinite(${x})) as hh${i}`,

@@ -179,6 +179,20 @@ describe('KilnClient', () => {
     peer.server.closeAllConnections();
   });
 
+  it('should let one request wait past the client timeout, or without one (timeoutMs 0)', async () => {
+    peer.handle = (_req, res) => {
+      setTimeout(() => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end('{"slow":true}');
+      }, 150);
+    };
+    const impatient = client({ timeoutMs: 50 });
+    assert.deepEqual(await impatient.request('GET', '/slow', { timeoutMs: 0 }), { slow: true });
+    assert.deepEqual(await impatient.request('GET', '/slow', { timeoutMs: 1000 }), { slow: true });
+    await assert.rejects(impatient.request('GET', '/slow'), { code: 'DEADLINE_EXCEEDED' });
+    await assert.rejects(impatient.request('GET', '/slow', { timeoutMs: -1 }), { code: 'INVALID_PARAMETER_VALUE' });
+  });
+
   it('should fail with CANCELLED when the caller aborts', async () => {
     peer.handle = () => undefined;
     const controller = new AbortController();

@@ -65,6 +65,11 @@ export interface RequestOptions {
   retries?: number;
   /** Cancels the request (and any wait between retries); the promise rejects with CANCELLED. */
   signal?: AbortSignal;
+  /**
+   * Overrides the client's per-attempt timeout; 0 waits without a limit, for transfers and work
+   * whose length grows with the data (uploads, downloads, derives). Cancel those with `signal`.
+   */
+  timeoutMs?: number;
 }
 
 /**
@@ -175,7 +180,8 @@ export class KilnClient {
     }
     const idempotent = options.idempotent ?? IDEMPOTENT_METHODS.has(verb);
     const retries = idempotent ? (options.retries ?? this.retries) : 0;
-    const base = { method: verb, url, headers, timeoutMs: this.timeoutMs, signal: options.signal, streamResponse };
+    const timeoutMs = options.timeoutMs === undefined ? this.timeoutMs : nonNegative('timeoutMs', options.timeoutMs);
+    const base = { method: verb, url, headers, timeoutMs, signal: options.signal, streamResponse };
 
     for (let retry = 0; ; retry++) {
       const input: AttemptInput = { ...base, body: options.raw === undefined ? json : options.raw.open() };

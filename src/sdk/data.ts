@@ -24,6 +24,12 @@ import type {
   ValidationReport,
 } from './types.js';
 
+/**
+ * Timeout of calls whose duration grows with the data (uploads, downloads, derive, split,
+ * validate): none, since a 20 GB upload on a slow link is not a hung server. Cancel with `signal`.
+ */
+const UNLIMITED = 0;
+
 /** How a file is read into a version; anything left out is inferred from the name and the content. */
 export interface ReadFileOptions {
   format?: DataFormat;
@@ -139,6 +145,7 @@ export class DataApi {
           open: () => Readable.toWeb(createReadStream(localPath)) as ReadableStream<Uint8Array>,
         },
         idempotent: false,
+        timeoutMs: UNLIMITED,
       },
     );
     return created.version;
@@ -149,6 +156,7 @@ export class DataApi {
     const body = { path, format: options.format, csv: options.csv };
     const created = await this.client.request<{ version: DatasetVersion }>('POST', `${datasetPath(name)}/versions`, {
       body,
+      timeoutMs: UNLIMITED,
     });
     return created.version;
   }
@@ -160,12 +168,16 @@ export class DataApi {
   async derive(target: string, sql: string, options: { pii?: PiiPolicy } = {}): Promise<DatasetVersion> {
     const path = `${datasetPath(target)}/derive`;
     const body = { sql, pii: options.pii };
-    return (await this.client.request<{ version: DatasetVersion }>('POST', path, { body })).version;
+    return (await this.client.request<{ version: DatasetVersion }>('POST', path, { body, timeoutMs: UNLIMITED }))
+      .version;
   }
 
   /** Splits a version into the next versions of `<name>.train`, `<name>.validation` and `<name>.test`. */
   split(name: string, version: number, spec: SplitSpec): Promise<SplitResult> {
-    return this.client.request<SplitResult>('POST', `${versionPath(name, version)}/split`, { body: spec });
+    return this.client.request<SplitResult>('POST', `${versionPath(name, version)}/split`, {
+      body: spec,
+      timeoutMs: UNLIMITED,
+    });
   }
 
   async schema(name: string, version: number): Promise<DataSchema> {
@@ -196,6 +208,7 @@ export class DataApi {
   async download(name: string, version: number, options: DownloadOptions): Promise<number> {
     const response = await this.client.stream('GET', `${versionPath(name, version)}/download`, {
       query: { format: options.format },
+      timeoutMs: UNLIMITED,
     });
     const destination = typeof options.to === 'string' ? createWriteStream(options.to) : options.to;
     let bytes = 0;
@@ -221,7 +234,8 @@ export class DataApi {
         ? { suite: choice.suite, suite_version: choice.suiteVersion }
         : { definition: choice.definition };
     const path = `${versionPath(name, version)}/validate`;
-    return (await this.client.request<{ report: ValidationReport }>('POST', path, { body, idempotent: true })).report;
+    const options = { body, idempotent: true, timeoutMs: UNLIMITED };
+    return (await this.client.request<{ report: ValidationReport }>('POST', path, options)).report;
   }
 
   /** Which columns look like personal data; `threshold` (0..1) is the share from which one is flagged. */

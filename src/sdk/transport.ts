@@ -13,6 +13,7 @@ export interface AttemptInput {
   headers: Record<string, string>;
   /** A string, bytes, or a stream (sent with `duplex: 'half'`); opened afresh for each attempt. */
   body: string | Uint8Array | ReadableStream<Uint8Array> | undefined;
+  /** Per-attempt limit; 0 for none. */
   timeoutMs: number;
   signal: AbortSignal | undefined;
   /** Leave a successful response's body unread (`text` is then empty) so the caller can stream it. */
@@ -38,10 +39,13 @@ function describeCause(err: unknown): string {
  * `network` (worth retrying when the method is idempotent).
  */
 export async function attempt(input: AttemptInput): Promise<Attempt> {
-  const timeout = AbortSignal.timeout(input.timeoutMs);
-  const signal = input.signal === undefined ? timeout : AbortSignal.any([timeout, input.signal]);
+  // 0 means no limit: the caller's signal (if any) is then the only way to stop the attempt.
+  const timeout = input.timeoutMs === 0 ? undefined : AbortSignal.timeout(input.timeoutMs);
+  const signals = [timeout, input.signal].filter((s): s is AbortSignal => s !== undefined);
+  const signal = signals.length === 0 ? undefined : signals.length === 1 ? signals[0] : AbortSignal.any(signals);
   try {
-    const init: RequestInit & { duplex?: 'half' } = { method: input.method, headers: input.headers, signal };
+    const init: RequestInit & { duplex?: 'half' } = { method: input.method, headers: input.headers };
+    if (signal !== undefined) init.signal = signal;
     if (input.body !== undefined) init.body = input.body;
     if (input.body instanceof ReadableStream) init.duplex = 'half';
     const response = await fetch(input.url, init);
@@ -49,7 +53,7 @@ export async function attempt(input: AttemptInput): Promise<Attempt> {
     const text = await response.text();
     return { kind: 'response', response, text };
   } catch (err) {
-    if (timeout.aborted) {
+    if (timeout?.aborted === true) {
       return {
         kind: 'final',
         error: new KilnError(
