@@ -302,7 +302,7 @@ describe('datasets API over HTTP: upload, derive, split, suites, preview, downlo
     assert.deepEqual(
       edges.map((e: { from: string; to: string; role: string }) => `${e.from} -${e.role}-> ${e.to}`).sort(),
       [
-        'dataset:penguins.train@1 -input:training-> run:' + runId,
+        `dataset:penguins.train@1 -input:training-> run:${runId}`,
         'dataset:penguins@1 -split:test-> dataset:penguins.test@1',
         'dataset:penguins@1 -split:train-> dataset:penguins.train@1',
         `run:${runId} -produced-> model:penguin-classifier@1`,

@@ -5,33 +5,24 @@
  * flights and rejects a version with injected faults with the right unexpected counts.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { type CliRun, runCli } from '../src/cli/testing/run.js';
 import { KilnError } from '../src/core/index.js';
 import { duckdbAnswer, PENGUINS_JSON, VEGA_DATA } from '../src/data/testing/fixtures.js';
 import { type DatasetProfile, type DatasetVersion, KilnClient } from '../src/sdk/index.js';
 import { type ChildServer, startChildServer } from '../src/sdk/testing/server.js';
 
-const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
 const FLIGHTS = `${VEGA_DATA}flights-3m.parquet`;
 
 let server: ChildServer;
 let kiln: KilnClient;
 let scratch: string;
 
-function kilnCli(args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('KILN_')) env[key] = value;
-  const result = spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args, '--url', server.url, '--json'], {
-    env: { ...env, KILN_LOG_LEVEL: 'warn' },
-    encoding: 'utf8',
-    timeout: 300_000,
-  });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+function kilnCli(args: string[]): CliRun {
+  return runCli([...args, '--json'], server.url, { timeoutMs: 300_000 });
 }
 
 function ingest(file: string, name: string, extra: string[] = []): DatasetVersion {

@@ -1,29 +1,18 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { KilnClient } from '../sdk/index.js';
 import { type ChildServer, startChildServer } from '../sdk/testing/server.js';
-
-const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
+import { type CliRun, runCli } from './testing/run.js';
 
 let server: ChildServer;
 let kiln: KilnClient;
 let scratch: string;
 
-/** Runs the CLI against the test server, `--url` given after the subcommand as users would. */
-function cli(args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('KILN_')) env[key] = value;
-  const result = spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args, '--url', server.url], {
-    env: { ...env, KILN_LOG_LEVEL: 'warn' },
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+function cli(args: string[]): CliRun {
+  return runCli(args, server.url);
 }
 
 function ok(args: string[]): string {

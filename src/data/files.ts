@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
+import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import { hexId } from '../core/index.js';
+import type { Readable } from 'node:stream';
+import { finished, pipeline } from 'node:stream/promises';
+import { hexId, KilnError } from '../core/index.js';
 import type { BlobStore } from '../store/index.js';
 
 /**
@@ -51,5 +53,30 @@ export class VersionFiles {
       await rm(temp, { force: true });
       throw err;
     }
+  }
+}
+
+/**
+ * Streams `body` to a new file at `path`, failing with PAYLOAD_TOO_LARGE past `maxBytes`. The body
+ * is left undestroyed on failure so the server can still answer 413 on the same connection.
+ */
+export async function writeLimited(body: Readable, path: string, maxBytes: number): Promise<void> {
+  const out = createWriteStream(path);
+  let received = 0;
+  try {
+    for await (const chunk of body.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
+      received += chunk.length;
+      if (received > maxBytes) {
+        body.resume();
+        throw new KilnError('PAYLOAD_TOO_LARGE', `upload is larger than ${maxBytes} bytes`, {
+          field: 'file',
+          limit: maxBytes,
+        });
+      }
+      if (!out.write(chunk)) await once(out, 'drain');
+    }
+  } finally {
+    out.end();
+    await finished(out).catch(() => undefined);
   }
 }

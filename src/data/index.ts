@@ -1,3 +1,4 @@
+export { DATASET_NAME_PATTERN } from './checks.js';
 export { type DatasetReference, parseDeriveQuery, rewriteReferences } from './derive.js';
 export { describeParquet, type ParquetDescription } from './describe.js';
 export { DEFAULT_DUCK_LIMITS, type DuckLimits, DuckSession, withDuckSession } from './duck.js';
@@ -47,7 +48,6 @@ export {
 } from './schema.js';
 export {
   type CreateDatasetInput,
-  DATASET_NAME_PATTERN,
   type DataLineage,
   type DatasetPage,
   DatasetService,

@@ -1,28 +1,26 @@
 import { createHash } from 'node:crypto';
-import { once } from 'node:events';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { finished } from 'node:stream/promises';
 import { hexId, KilnError, type RequestContext } from '../core/index.js';
 import { type BlobStore, decodeKeysetToken, encodeKeysetToken, nowIso } from '../store/index.js';
+import { checkName, checkReadOptions, checkTags, DATASET_NAME_PATTERN, duckMessage, positive } from './checks.js';
 import { parseDeriveQuery, rewriteReferences } from './derive.js';
 import { describeParquet, type ParquetDescription } from './describe.js';
 import { DEFAULT_DUCK_LIMITS, type DuckLimits, type DuckSession, withDuckSession } from './duck.js';
-import { VersionFiles } from './files.js';
+import { VersionFiles, writeLimited } from './files.js';
 import { formatFromPath, type IngestOptions, ingestFile, sha256File } from './ingest.js';
-import {
-  type CsvOptions,
-  DATA_FORMATS,
-  type DataFormat,
-  type Dataset,
-  type DatasetProfile,
-  type DatasetVersion,
-  type SchemaDiff,
-  type SourceKind,
-  type SuiteAttachment,
+import type {
+  CsvOptions,
+  DataFormat,
+  Dataset,
+  DatasetProfile,
+  DatasetVersion,
+  SchemaDiff,
+  SourceKind,
+  SuiteAttachment,
 } from './model.js';
 import { type PiiAction, type PiiReport, piiProjection, scanPii } from './pii.js';
 import { type CategoricalLimits, diffSchemas, quoteLiteral } from './schema.js';
@@ -30,8 +28,6 @@ import { checkSplitSpec, type SplitPart, splitQueries } from './split.js';
 import type { DatasetStore, NewVersion } from './store.js';
 import { foreignReferences, runSuite, type SuiteDefinition, type ValidationReport } from './validation/index.js';
 
-/** Dataset names: safe in URLs, CLI arguments and blob keys. */
-export const DATASET_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 export const DEFAULT_DATASET_PAGE = 100;
 export const MAX_DATASET_PAGE = 1000;
 /** Most rows one preview page returns. */
@@ -117,6 +113,8 @@ export interface DataLineage {
   root: { dataset: string; version: number };
   versions: LineageVersion[];
   edges: { from: { dataset: string; version: number }; to: { dataset: string; version: number }; role: string }[];
+  /** True when the graph reached the node limit and was cut. */
+  truncated: boolean;
 }
 
 export interface DatasetServiceOptions {
@@ -158,55 +156,6 @@ export function datasetBlobKey(digest: string, path: string, input: ReadOptions)
   const reading = JSON.stringify({ format: input.format ?? formatFromPath(path), csv: input.csv ?? null });
   const suffix = createHash('sha256').update(reading).digest('hex').slice(0, 16);
   return `datasets/sha256/${digest}-${suffix}.parquet`;
-}
-
-function checkName(name: unknown, field = 'name'): string {
-  if (typeof name !== 'string' || !DATASET_NAME_PATTERN.test(name)) {
-    throw new KilnError(
-      'INVALID_PARAMETER_VALUE',
-      `dataset name must match ${DATASET_NAME_PATTERN}, got '${String(name)}'`,
-      { field, value: name },
-    );
-  }
-  return name;
-}
-
-function checkTags(tags: unknown): Record<string, string> {
-  if (tags === undefined) return {};
-  if (typeof tags !== 'object' || tags === null || Array.isArray(tags)) {
-    throw new KilnError('INVALID_PARAMETER_VALUE', 'tags must be an object of strings', { field: 'tags' });
-  }
-  for (const [key, value] of Object.entries(tags)) {
-    if (typeof value !== 'string') {
-      throw new KilnError('INVALID_PARAMETER_VALUE', `tag '${key}' must be a string`, { field: `tags.${key}` });
-    }
-  }
-  return { ...(tags as Record<string, string>) };
-}
-
-function checkReadOptions(input: ReadOptions): void {
-  if (input.format !== undefined && !DATA_FORMATS.includes(input.format)) {
-    throw new KilnError('INVALID_PARAMETER_VALUE', `format must be one of ${DATA_FORMATS.join(', ')}`, {
-      field: 'format',
-      value: input.format,
-    });
-  }
-}
-
-function positive(value: number, field: string): number {
-  if (!Number.isInteger(value) || value < 1) {
-    throw new KilnError('INVALID_PARAMETER_VALUE', `${field} must be a positive integer, got ${value}`, {
-      field,
-      value,
-    });
-  }
-  return value;
-}
-
-/** The DuckDB error's first line, which is the part that names the problem. */
-function duckMessage(err: unknown): string {
-  const message = err instanceof Error ? err.message : String(err);
-  return message.split('\n')[0] ?? message;
 }
 
 /**
@@ -699,38 +648,35 @@ export class DatasetService {
         rowCount: v.rowCount,
       });
     visit(root);
-    const up: DatasetVersion[] = [root];
-    while (up.length > 0 && nodes.size < MAX_LINEAGE_NODES) {
-      const current = up.shift() as DatasetVersion;
-      for (const input of current.inputs) {
-        edges.push({
-          from: { dataset: input.dataset, version: input.version },
-          to: { dataset: current.datasetName, version: current.version },
-          role: input.role,
-        });
-        if (nodes.has(key(input.dataset, input.version))) continue;
-        const parent = await this.getVersion(ctx, input.dataset, input.version);
-        visit(parent);
-        up.push(parent);
+    // Upstream along each version's inputs, then downstream along the versions derived from it.
+    const walk = async (direction: 'up' | 'down') => {
+      const queue = [root];
+      while (queue.length > 0 && nodes.size < MAX_LINEAGE_NODES) {
+        const current = queue.shift() as DatasetVersion;
+        const here = { dataset: current.datasetName, version: current.version };
+        const neighbours =
+          direction === 'up'
+            ? current.inputs
+            : await this.store.listDerived(await this.get(ctx, current.datasetName), current.version);
+        for (const neighbour of neighbours) {
+          const there = { dataset: neighbour.dataset, version: neighbour.version };
+          const [from, to] = direction === 'up' ? [there, here] : [here, there];
+          edges.push({ from, to, role: neighbour.role });
+          if (nodes.has(key(there.dataset, there.version))) continue;
+          const next = await this.getVersion(ctx, there.dataset, there.version);
+          visit(next);
+          queue.push(next);
+        }
       }
-    }
-    const down: DatasetVersion[] = [root];
-    while (down.length > 0 && nodes.size < MAX_LINEAGE_NODES) {
-      const current = down.shift() as DatasetVersion;
-      const dataset = await this.get(ctx, current.datasetName);
-      for (const child of await this.store.listDerived(dataset, current.version)) {
-        edges.push({
-          from: { dataset: current.datasetName, version: current.version },
-          to: { dataset: child.dataset, version: child.version },
-          role: child.role,
-        });
-        if (nodes.has(key(child.dataset, child.version))) continue;
-        const derived = await this.getVersion(ctx, child.dataset, child.version);
-        visit(derived);
-        down.push(derived);
-      }
-    }
-    return { root: { dataset: root.datasetName, version: root.version }, versions: [...nodes.values()], edges };
+    };
+    await walk('up');
+    await walk('down');
+    return {
+      root: { dataset: root.datasetName, version: root.version },
+      versions: [...nodes.values()],
+      edges,
+      truncated: nodes.size >= MAX_LINEAGE_NODES,
+    };
   }
 
   async getVersion(ctx: RequestContext, name: string, version: number): Promise<DatasetVersion> {
@@ -789,31 +735,6 @@ export class DatasetService {
       if (err instanceof KilnError && err.code === 'RESOURCE_ALREADY_EXISTS') return this.get(ctx, name);
       throw err;
     }
-  }
-}
-
-/**
- * Streams `body` to a new file at `path`, failing with PAYLOAD_TOO_LARGE past `maxBytes`. The body
- * is left undestroyed on failure so the server can still answer 413 on the same connection.
- */
-async function writeLimited(body: Readable, path: string, maxBytes: number): Promise<void> {
-  const out = createWriteStream(path);
-  let received = 0;
-  try {
-    for await (const chunk of body.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
-      received += chunk.length;
-      if (received > maxBytes) {
-        body.resume();
-        throw new KilnError('PAYLOAD_TOO_LARGE', `upload is larger than ${maxBytes} bytes`, {
-          field: 'file',
-          limit: maxBytes,
-        });
-      }
-      if (!out.write(chunk)) await once(out, 'drain');
-    }
-  } finally {
-    out.end();
-    await finished(out).catch(() => undefined);
   }
 }
 

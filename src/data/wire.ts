@@ -1,5 +1,6 @@
 /** The datasets API's wire shapes: TypeBox schemas for validation and OpenAPI, and snake_case converters. */
 import { Type } from '@fastify/type-provider-typebox';
+import { DATASET_NAME_PATTERN } from './checks.js';
 import type {
   ColumnProfile,
   ColumnSchema,
@@ -9,7 +10,7 @@ import type {
   SchemaDiff,
   SuiteVersion,
 } from './model.js';
-import { DATASET_NAME_PATTERN, DEFAULT_DATASET_PAGE, MAX_DATASET_PAGE, MAX_PREVIEW_ROWS } from './service.js';
+import { DEFAULT_DATASET_PAGE, MAX_DATASET_PAGE, MAX_PREVIEW_ROWS } from './service.js';
 
 export const SuiteAttachmentSchema = Type.Object(
   {

@@ -77,7 +77,7 @@ export class LineageService {
     const data = await this.sources.datasets.lineage(ctx, name, version);
     const nodes = new Map<string, LineageNode>();
     const edges: LineageEdge[] = [];
-    let truncated = false;
+    let truncated = data.truncated;
     for (const v of data.versions) {
       nodes.set(datasetNodeId(v.dataset, v.version), {
         id: datasetNodeId(v.dataset, v.version),
