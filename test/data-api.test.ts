@@ -234,6 +234,7 @@ describe('datasets API over HTTP: upload, derive, split, suites, preview, downlo
     const onDemand = await json('POST', '/api/v1/datasets/weather/versions/1/validate', { suite: 'weather-checks' });
     assert.equal(onDemand.status, 200);
     assert.equal(onDemand.body.report.success, true);
+    assert.equal(onDemand.body.report.suite_version, 2, 'the latest saved version ran');
     const inline = await json('POST', '/api/v1/datasets/weather/versions/1/validate', {
       definition: { expectations: [{ type: 'not_null', column: 'no_such_column' }] },
     });

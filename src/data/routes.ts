@@ -436,11 +436,10 @@ export const datasetRoutes: FastifyPluginAsyncTypebox<DatasetRoutesOptions> = as
           field: 'suite',
         });
       }
-      const document: SuiteDefinition =
-        suite === undefined
-          ? suites.check(definition)
-          : (await suites.get(request.ctx, suite, suiteVersion)).definition;
+      const saved = suite === undefined ? undefined : await suites.get(request.ctx, suite, suiteVersion);
+      const document: SuiteDefinition = saved?.definition ?? suites.check(definition);
       const report = await service.validate(request.ctx, request.params.name, request.params.version, document);
+      if (saved !== undefined) report.suite_version = saved.version;
       return { report };
     },
   );

@@ -36,6 +36,12 @@ export interface ReadFileOptions {
   csv?: CsvOptions;
 }
 
+/** Options of {@link DataApi.uploadFile}. */
+export interface UploadFileOptions extends ReadFileOptions {
+  /** Called as bytes leave for the server, e.g. to draw a progress bar. */
+  onProgress?: (sent: number, total: number) => void;
+}
+
 /** Options of {@link DataApi.listDatasets}. */
 export interface ListDatasetsParams {
   /** 1 to 1000; default 100. */
@@ -126,8 +132,8 @@ export class DataApi {
    * does. Never retried: a POST that may have been stored must not be sent twice. Rejects with
    * VALIDATION_FAILED, the report in `details.report`, when the dataset's suite refuses it.
    */
-  async uploadFile(name: string, localPath: string, options: ReadFileOptions = {}): Promise<DatasetVersion> {
-    await requireFile(localPath);
+  async uploadFile(name: string, localPath: string, options: UploadFileOptions = {}): Promise<DatasetVersion> {
+    const total = await requireFile(localPath);
     const query = {
       filename: basename(localPath),
       format: options.format,
@@ -142,7 +148,18 @@ export class DataApi {
         query,
         raw: {
           contentType: 'application/octet-stream',
-          open: () => Readable.toWeb(createReadStream(localPath)) as ReadableStream<Uint8Array>,
+          open: () => {
+            const file = createReadStream(localPath);
+            let sent = 0;
+            if (options.onProgress !== undefined) {
+              const report = options.onProgress;
+              file.on('data', (chunk: Buffer | string) => {
+                sent += chunk.length;
+                report(sent, total);
+              });
+            }
+            return Readable.toWeb(file) as ReadableStream<Uint8Array>;
+          },
         },
         idempotent: false,
         timeoutMs: UNLIMITED,
@@ -289,9 +306,11 @@ function versionPath(name: string, version: number): string {
   return `${datasetPath(name)}/versions/${encodeURIComponent(String(version))}`;
 }
 
-async function requireFile(localPath: string): Promise<void> {
+/** The file's size; a 400 naming the path when it is missing or not a file. */
+async function requireFile(localPath: string): Promise<number> {
   const info = await stat(localPath).catch((error: NodeJS.ErrnoException) => {
     throw new KilnError('INVALID_PARAMETER_VALUE', `${localPath}: ${error.code ?? error.message}`, { path: localPath });
   });
   if (!info.isFile()) throw new KilnError('INVALID_PARAMETER_VALUE', `${localPath}: not a file`, { path: localPath });
+  return info.size;
 }

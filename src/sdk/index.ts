@@ -9,6 +9,7 @@ export {
   type SplitSpec,
   type SuiteChoice,
   type SuiteDocument,
+  type UploadFileOptions,
 } from './data.js';
 export { BATCH_LIMITS, type LogBatch, type MetricPoint } from './log-queue.js';
 export { type RegisterModelOptions, RegistryApi, type SearchModelsParams } from './registry.js';

@@ -19,6 +19,7 @@ import type {
 } from '../../sdk/index.js';
 import { type Env, globalOptions } from '../context.js';
 import { printJson, printLine, printTable } from '../output.js';
+import { transferProgress } from '../progress.js';
 import { clientFor, parsePositiveInt } from '../remote.js';
 
 const INGEST_FORMATS = ['csv', 'parquet', 'json', 'ndjson', 'arrow'] as const;
@@ -269,12 +270,15 @@ export function registerDataCommands(program: Command, env: Env): void {
           ...(options.header ? {} : { header: false }),
         };
         let version: DatasetVersion;
+        const progress = transferProgress(`uploading ${basename(file)}`);
         try {
           version = await kiln.data.uploadFile(options.name, file, {
             ...(options.format === undefined ? {} : { format: options.format }),
             ...(Object.keys(csv).length === 0 ? {} : { csv }),
+            ...(globalOptions(command).json ? {} : { onProgress: progress.update }),
           });
         } catch (error) {
+          progress.finish();
           const report = validationReportOf(error);
           if (report !== undefined) {
             if (globalOptions(command).json) printJson({ report });
@@ -282,6 +286,7 @@ export function registerDataCommands(program: Command, env: Env): void {
           }
           throw error;
         }
+        progress.finish();
         printNewVersion(command, version);
       },
     );
