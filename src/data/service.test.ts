@@ -92,6 +92,20 @@ for (const target of await testDatabases()) {
       });
     });
 
+    it('should put the content back when a concurrent failed ingest removed it while this one recorded', async () => {
+      await service.create(ctx, { name: 'raced' });
+      const first = await service.ingestVersion(ctx, 'raced', { path: PENGUINS_JSON });
+      // The other ingest's clean-up runs between this one's existence check and its commit.
+      const racing = Object.create(store) as KyselyDatasetStore;
+      racing.appendVersion = async (version) => {
+        await blobs.delete(first.blobKey);
+        return store.appendVersion(version);
+      };
+      const second = await new DatasetService(racing, blobs).ingestVersion(ctx, 'raced', { path: PENGUINS_JSON });
+      assert.equal(second.blobKey, first.blobKey);
+      assert.notEqual(await blobs.stat(first.blobKey), undefined, 'the object a recorded version names exists');
+    });
+
     it('should leave no version and no blob behind when the file is bad', async () => {
       const before = await blobKeys();
       const bad = join(dir, 'bad.parquet');

@@ -471,8 +471,9 @@ export class DatasetService {
     if (created) {
       await this.blobs.put(made.blobKey, createReadStream(made.parquetPath), { contentType: DOWNLOAD_TYPES.parquet });
     }
+    let recorded: DatasetVersion;
     try {
-      return await this.store.appendVersion({
+      recorded = await this.store.appendVersion({
         datasetId: dataset.id,
         datasetName: dataset.name,
         digest: made.digest,
@@ -495,6 +496,12 @@ export class DatasetService {
       }
       throw err;
     }
+    // A concurrent ingest of the same bytes that failed to record may have removed the object this
+    // version found in place; the local copy is still here, so put it back.
+    if (!created && (await this.blobs.stat(made.blobKey)) === undefined) {
+      await this.blobs.put(made.blobKey, createReadStream(made.parquetPath), { contentType: DOWNLOAD_TYPES.parquet });
+    }
+    return recorded;
   }
 
   /** Runs `suite` over a Parquet file in a locked-down session, with the datasets it refers to as views. */
