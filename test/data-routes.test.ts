@@ -70,6 +70,22 @@ describe('datasets REST API', () => {
     assert.equal(duplicate.json().error_code, 'RESOURCE_ALREADY_EXISTS');
   });
 
+  it('updates a description and replaces tags, refusing bad values by field', async () => {
+    const patch = (payload: object) => t.app.inject({ method: 'PATCH', url: `${base}/penguins`, payload });
+    const changed = await patch({ description: 'Palmer Station penguins', tags: { source: 'vega' } });
+    assert.equal(changed.statusCode, 200);
+    assert.equal(changed.json().dataset.description, 'Palmer Station penguins');
+    assert.deepEqual(changed.json().dataset.tags, { source: 'vega' });
+    assert.deepEqual((await call('GET', `${base}/penguins`)).json().dataset.tags, { source: 'vega' });
+    const tagsOnly = await patch({ tags: {} });
+    assert.equal(tagsOnly.json().dataset.description, 'Palmer Station penguins');
+    assert.deepEqual(tagsOnly.json().dataset.tags, {});
+    const bad = await patch({ tags: { a: 1 } });
+    assert.equal(bad.statusCode, 400);
+    assert.match(bad.json().details.field, /tags/);
+    assert.equal((await patch({ colour: 'red' })).statusCode, 400);
+    assert.equal((await t.app.inject({ method: 'PATCH', url: `${base}/nobody`, payload: {} })).statusCode, 404);
+  });
   it('ingests a file by path, returns its schema, and gives identical content the same digest', async () => {
     const v1 = await call('POST', `${base}/penguins/versions`, { path: penguins });
     assert.equal(v1.statusCode, 201, v1.body);

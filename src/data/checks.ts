@@ -17,6 +17,16 @@ export function checkName(name: unknown, field = 'name'): string {
   return name;
 }
 
+/** A description of at most 4096 characters; otherwise a 400 naming `description`. */
+export function checkDescription(description: unknown): string {
+  if (typeof description !== 'string' || description.length > 4096) {
+    throw new KilnError('INVALID_PARAMETER_VALUE', 'description must be a string of at most 4096 characters', {
+      field: 'description',
+    });
+  }
+  return description;
+}
+
 /** A copy of `tags` when it is an object of strings; otherwise a 400 naming the offending tag. */
 export function checkTags(tags: unknown): Record<string, string> {
   if (tags === undefined) return {};

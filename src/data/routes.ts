@@ -30,6 +30,7 @@ import {
   SplitBody,
   SuiteAttachmentSchema,
   schemaToWire,
+  UpdateBody,
   UploadQuery,
   ValidateBody,
   VersionEnvelope,
@@ -232,6 +233,23 @@ export const datasetRoutes: FastifyPluginAsyncTypebox<DatasetRoutesOptions> = as
     },
     async (request) => ({
       diff: diffToWire(await service.diff(request.ctx, request.params.name, request.query.from, request.query.to)),
+    }),
+  );
+
+  app.patch(
+    '/:name',
+    {
+      config: { permission: 'write' },
+      schema: {
+        summary: "Change a dataset's description or tags (tags are replaced as a whole)",
+        tags,
+        params: NameParams,
+        body: UpdateBody,
+        response: { 200: DatasetEnvelope },
+      },
+    },
+    async (request) => ({
+      dataset: datasetToWire(await service.update(request.ctx, request.params.name, request.body)),
     }),
   );
 

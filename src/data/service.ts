@@ -6,7 +6,15 @@ import { extname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { hexId, KilnError, type RequestContext } from '../core/index.js';
 import { type BlobStore, decodeKeysetToken, encodeKeysetToken, nowIso } from '../store/index.js';
-import { checkName, checkReadOptions, checkTags, DATASET_NAME_PATTERN, duckMessage, positive } from './checks.js';
+import {
+  checkDescription,
+  checkName,
+  checkReadOptions,
+  checkTags,
+  DATASET_NAME_PATTERN,
+  duckMessage,
+  positive,
+} from './checks.js';
 import { parseDeriveQuery, rewriteReferences } from './derive.js';
 import { describeParquet, type ParquetDescription } from './describe.js';
 import { DEFAULT_DUCK_LIMITS, type DuckLimits, type DuckSession, withDuckSession } from './duck.js';
@@ -188,12 +196,7 @@ export class DatasetService {
 
   async create(ctx: RequestContext, input: CreateDatasetInput): Promise<Dataset> {
     const name = checkName(input.name);
-    const description = input.description ?? '';
-    if (typeof description !== 'string' || description.length > 4096) {
-      throw new KilnError('INVALID_PARAMETER_VALUE', 'description must be a string of at most 4096 characters', {
-        field: 'description',
-      });
-    }
+    const description = checkDescription(input.description ?? '');
     const now = nowIso();
     const dataset: Dataset = {
       id: hexId(),
@@ -236,6 +239,20 @@ export class DatasetService {
     const last = datasets.at(-1);
     if (rows.length > limit && last !== undefined) return { datasets, nextPageToken: encodeKeysetToken(last.name) };
     return { datasets };
+  }
+
+  /** Changes a dataset's description and/or tags (tags are replaced as a whole); versions never change. */
+  async update(
+    ctx: RequestContext,
+    name: string,
+    changes: { description?: string; tags?: Record<string, string> },
+  ): Promise<Dataset> {
+    const dataset = await this.get(ctx, name);
+    return this.store.updateDataset(dataset, {
+      description: changes.description === undefined ? dataset.description : checkDescription(changes.description),
+      tags: changes.tags === undefined ? dataset.tags : checkTags(changes.tags),
+      updatedAt: nowIso(),
+    });
   }
 
   /**

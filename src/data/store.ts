@@ -25,6 +25,8 @@ export interface DatasetStore {
   getDataset(workspace: string, name: string): Promise<Dataset | undefined>;
   /** Datasets of a workspace in name order, after the `after` name. */
   listDatasets(workspace: string, limit: number, after?: string): Promise<Dataset[]>;
+  /** Replaces the description and tags; resolves the updated dataset. */
+  updateDataset(dataset: Dataset, changes: Pick<Dataset, 'description' | 'tags' | 'updatedAt'>): Promise<Dataset>;
   /** Attaches (or, with undefined, detaches) a suite; resolves the updated dataset. */
   setSuite(dataset: Dataset, suite: SuiteAttachment | undefined, updatedAt: string): Promise<Dataset>;
   /** Inserts a version (its profile and lineage edges too) numbered one past the dataset's last, and returns it. */

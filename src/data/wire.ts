@@ -12,6 +12,14 @@ import type {
 } from './model.js';
 import { DEFAULT_DATASET_PAGE, MAX_DATASET_PAGE, MAX_PREVIEW_ROWS } from './service.js';
 
+export const UpdateBody = Type.Object(
+  {
+    description: Type.Optional(Type.String({ maxLength: 4096 })),
+    tags: Type.Optional(Type.Record(Type.String(), Type.String(), { description: 'Replaces every tag.' })),
+  },
+  { additionalProperties: false },
+);
+
 export const SuiteAttachmentSchema = Type.Object(
   {
     name: Type.String({ minLength: 1 }),

@@ -105,6 +105,14 @@ export class DataApi {
     return (await this.client.request<{ dataset: Dataset }>('POST', '/api/v1/datasets', { body })).dataset;
   }
 
+  /** Changes the description and/or replaces the tags of a dataset. */
+  async updateDataset(
+    name: string,
+    changes: { description?: string; tags?: Readonly<Record<string, string>> },
+  ): Promise<Dataset> {
+    return (await this.client.request<{ dataset: Dataset }>('PATCH', datasetPath(name), { body: changes })).dataset;
+  }
+
   async getDataset(name: string): Promise<Dataset> {
     return (await this.client.request<{ dataset: Dataset }>('GET', datasetPath(name))).dataset;
   }

@@ -196,6 +196,18 @@ export class KyselyDatasetStore implements DatasetStore {
     return (await query.execute()).map(toDataset);
   }
 
+  async updateDataset(
+    dataset: Dataset,
+    changes: Pick<Dataset, 'description' | 'tags' | 'updatedAt'>,
+  ): Promise<Dataset> {
+    await this.db
+      .updateTable('data_datasets')
+      .set({ description: changes.description, tags: JSON.stringify(changes.tags), updated_at: changes.updatedAt })
+      .where('id', '=', dataset.id)
+      .execute();
+    return { ...dataset, ...changes };
+  }
+
   async setSuite(dataset: Dataset, suite: SuiteAttachment | undefined, updatedAt: string): Promise<Dataset> {
     await this.db
       .updateTable('data_datasets')
