@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { stat } from 'node:fs/promises';
 import { describe, it } from 'node:test';
-import { DuckSession, withDuckSession } from './duck.js';
+import { DuckSession, MAX_DUCK_SESSIONS, withDuckSession } from './duck.js';
 import { quoteLiteral } from './schema.js';
 import { PENGUINS_JSON } from './testing/fixtures.js';
 
@@ -38,5 +38,20 @@ describe('DuckSession', () => {
     const dir = session.dir;
     await session.close();
     await assert.rejects(stat(dir), { code: 'ENOENT' });
+  });
+
+  it('should make a session beyond the limit wait until another closes', async () => {
+    const sessions = await Promise.all(Array.from({ length: MAX_DUCK_SESSIONS }, () => DuckSession.open()));
+    let opened = false;
+    const next = DuckSession.open().then((session) => {
+      opened = true;
+      return session;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(opened, false, 'waits while every slot is taken');
+    await sessions.pop()?.close();
+    const late = await next;
+    assert.equal(opened, true);
+    await Promise.all([...sessions, late].map((session) => session.close()));
   });
 });

@@ -1,5 +1,5 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { quoteIdent, quoteLiteral } from './schema.js';
@@ -14,6 +14,30 @@ export interface DuckLimits {
 
 /** What a session runs under unless told otherwise: enough for 3 million rows, well below a small machine's RAM. */
 export const DEFAULT_DUCK_LIMITS: DuckLimits = { memoryLimit: '768MB' };
+
+/**
+ * Sessions open at once in this process; more wait their turn. Each may use its whole memory
+ * limit and every core, so running more at once would only trade speed for the risk of OOM.
+ */
+export const MAX_DUCK_SESSIONS = Math.max(2, availableParallelism());
+
+let openSessions = 0;
+const waiting: (() => void)[] = [];
+
+async function acquireSession(): Promise<void> {
+  if (openSessions < MAX_DUCK_SESSIONS) {
+    openSessions++;
+    return;
+  }
+  // The releasing session hands its slot over directly, so the count does not change.
+  await new Promise<void>((resolve) => waiting.push(resolve));
+}
+
+function releaseSession(): void {
+  const next = waiting.shift();
+  if (next === undefined) openSessions--;
+  else next();
+}
 
 /**
  * One private in-memory DuckDB database with its own scratch directory, for one operation on
@@ -42,9 +66,11 @@ export class DuckSession {
   ) {}
 
   static async open(limits: DuckLimits = DEFAULT_DUCK_LIMITS): Promise<DuckSession> {
-    const dir = await mkdtemp(join(tmpdir(), 'kiln-duck-'));
+    await acquireSession();
+    let dir: string | undefined;
     let instance: DuckDBInstance | undefined;
     try {
+      dir = await mkdtemp(join(tmpdir(), 'kiln-duck-'));
       instance = await DuckDBInstance.create(':memory:');
       const connection = await instance.connect();
       await connection.run(`set memory_limit = ${quoteLiteral(limits.memoryLimit)}`);
@@ -54,7 +80,8 @@ export class DuckSession {
       return new DuckSession(instance, connection, dir);
     } catch (err) {
       instance?.closeSync();
-      await rm(dir, { recursive: true, force: true });
+      if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+      releaseSession();
       throw err;
     }
   }
@@ -90,6 +117,7 @@ export class DuckSession {
       this.connection.closeSync();
       this.instance.closeSync();
     } finally {
+      releaseSession();
       await rm(this.dir, { recursive: true, force: true });
     }
   }

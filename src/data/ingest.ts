@@ -5,11 +5,11 @@ import { mkdtemp, open, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { extname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import { KilnError } from '../core/index.js';
 import { loadArrowFile } from './arrow.js';
 import { describeParquet } from './describe.js';
-import { DEFAULT_DUCK_LIMITS, type DuckLimits } from './duck.js';
+import { type DuckLimits, DuckSession } from './duck.js';
 import type { CsvOptions, DataFormat, DatasetProfile, DatasetSchema } from './model.js';
 import { type CategoricalLimits, DEFAULT_CATEGORICAL_LIMITS, quoteIdent, quoteLiteral } from './schema.js';
 
@@ -643,38 +643,28 @@ export async function ingestFile(source: string, options: IngestOptions = {}): P
   const dir = await mkdtemp(join(tmpdir(), 'kiln-ingest-'));
   const dispose = () => rm(dir, { recursive: true, force: true });
   const parquetPath = format === 'parquet' ? path : join(dir, 'data.parquet');
-  const limits = options.duck ?? DEFAULT_DUCK_LIMITS;
   try {
-    const config: Record<string, string> = {
-      memory_limit: limits.memoryLimit,
-      temp_directory: join(dir, 'spill'),
-    };
-    if (limits.threads !== undefined) config.threads = String(Math.max(1, Math.floor(limits.threads)));
-    const instance = await DuckDBInstance.create(':memory:', config);
+    const session = await DuckSession.open(options.duck);
     try {
-      const connection = await instance.connect();
-      try {
-        if (format !== 'parquet') await readToParquet(connection, path, format, csv, scan, parquetPath);
-        const { rowCount, schema, profile } = await describeParquet(
-          connection,
-          parquetPath,
-          options.categorical ?? DEFAULT_CATEGORICAL_LIMITS,
-        ).catch(async (err: unknown) => {
-          // A Parquet source is first read here; anything else was read (and reported) by readToParquet.
-          throw format === 'parquet' ? await readFailure(path, format, err) : err;
-        });
-        if (rowCount === 0 && INFERRED_TYPES.includes(format)) {
-          const what = format === 'csv' ? 'no data rows, a header line at most' : 'no records';
-          const problem = `the file has ${what}; column types cannot be inferred from no rows`;
-          throw inputError(path, format, problem, 'file');
-        }
-        const columnCount = schema.columns.length;
-        return { path, format, digest, size, parquetPath, rowCount, columnCount, schema, profile, dispose };
-      } finally {
-        connection.closeSync();
+      const { connection } = session;
+      if (format !== 'parquet') await readToParquet(connection, path, format, csv, scan, parquetPath);
+      const { rowCount, schema, profile } = await describeParquet(
+        connection,
+        parquetPath,
+        options.categorical ?? DEFAULT_CATEGORICAL_LIMITS,
+      ).catch(async (err: unknown) => {
+        // A Parquet source is first read here; anything else was read (and reported) by readToParquet.
+        throw format === 'parquet' ? await readFailure(path, format, err) : err;
+      });
+      if (rowCount === 0 && INFERRED_TYPES.includes(format)) {
+        const what = format === 'csv' ? 'no data rows, a header line at most' : 'no records';
+        const problem = `the file has ${what}; column types cannot be inferred from no rows`;
+        throw inputError(path, format, problem, 'file');
       }
+      const columnCount = schema.columns.length;
+      return { path, format, digest, size, parquetPath, rowCount, columnCount, schema, profile, dispose };
     } finally {
-      instance.closeSync();
+      await session.close();
     }
   } catch (err) {
     await dispose();
