@@ -1,4 +1,5 @@
 export { DATASET_NAME_PATTERN } from './checks.js';
+export { type ColumnarTable, readColumns } from './columns.js';
 export { type DatasetReference, parseDeriveQuery, rewriteReferences } from './derive.js';
 export { describeParquet, type ParquetDescription } from './describe.js';
 export { DEFAULT_DUCK_LIMITS, type DuckLimits, DuckSession, withDuckSession } from './duck.js';

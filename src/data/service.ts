@@ -15,6 +15,7 @@ import {
   duckMessage,
   positive,
 } from './checks.js';
+import { type ColumnarTable, readColumns } from './columns.js';
 import { parseDeriveQuery, rewriteReferences } from './derive.js';
 import { describeParquet, type ParquetDescription } from './describe.js';
 import { DEFAULT_DUCK_LIMITS, type DuckLimits, type DuckSession, withDuckSession } from './duck.js';
@@ -572,6 +573,25 @@ export class DatasetService {
       await session.view('kiln_data', path);
       await session.lockDown();
       return scanPii(session.connection, 'kiln_data', found.schema, threshold === undefined ? {} : { threshold });
+    });
+  }
+
+  /**
+   * Columns of a version as typed arrays (see {@link readColumns}): what training loads, never
+   * as row objects. Reads run in a locked-down session like every other read.
+   */
+  async readColumns(
+    ctx: RequestContext,
+    name: string,
+    version: number,
+    options: { columns?: readonly string[]; maxCategories?: number } = {},
+  ): Promise<ColumnarTable> {
+    const found = await this.getVersion(ctx, name, version);
+    const path = await this.files.path(found.blobKey);
+    return withDuckSession(this.duck, async (session) => {
+      await session.view('kiln_data', path);
+      await session.lockDown();
+      return readColumns(session.connection, 'kiln_data', found.schema, options);
     });
   }
 
