@@ -2,6 +2,15 @@
  * Pure numeric code on typed arrays: frames, preprocessing, learners, metrics, cross-validation.
  * It imports only `core`; loading data and tracking runs happen in the contexts above it.
  */
+
+export {
+  kFold,
+  type ShuffleOptions,
+  type Split,
+  stratifiedKFold,
+  type TimeSeriesSplitOptions,
+  timeSeriesSplit,
+} from './cv.js';
 export {
   type CategoricalColumn,
   type Column,
@@ -12,4 +21,59 @@ export {
   isMissing,
   takeRows,
 } from './frame.js';
+export {
+  checkMatrix,
+  fitLinearRegression,
+  type LinearPenalty,
+  type LinearRegressionModel,
+  type LinearRegressionOptions,
+  predictLinear,
+} from './linear.js';
+export {
+  type ClassWeight,
+  fitLogisticRegression,
+  type LogisticPenalty,
+  type LogisticRegressionModel,
+  type LogisticRegressionOptions,
+  predictLogistic,
+  predictLogisticProba,
+} from './logistic.js';
 export { fromRows, type Matrix, takeMatrixRows, zeros } from './matrix.js';
+export {
+  type Average,
+  accuracy,
+  averagePrecision,
+  brierScore,
+  type CalibrationCurve,
+  type ClassScores,
+  calibrationCurve,
+  classScores,
+  confusionMatrix,
+  f1Score,
+  type LogLossOptions,
+  logLoss,
+  mae,
+  mape,
+  precisionScore,
+  r2,
+  recallScore,
+  rmse,
+  rocAuc,
+  type Values,
+} from './metrics/index.js';
+export { type LbfgsOptions, type LbfgsResult, minimizeLbfgs, type Objective } from './optimize.js';
+export {
+  checkPipelineSpec,
+  DATE_PARTS,
+  type DatePart,
+  datePart,
+  type FitOptions,
+  type FittedPipeline,
+  fitPipeline,
+  fitTransform,
+  type PipelineSpec,
+  STEP_KINDS,
+  type Step,
+  transform as transformFrame,
+} from './preprocess/index.js';
+export { createRng, shuffleInPlace } from './random.js';
