@@ -9,6 +9,7 @@
 import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { dataFlightsBenchmark } from './data-flights.js';
+import { gbdtBenchmark } from './gbdt.js';
 import { healthBenchmark } from './health.js';
 import { historyBenchmark } from './history.js';
 import { ingestBenchmark } from './ingest.js';
@@ -24,6 +25,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   searchBenchmark,
   historyBenchmark,
   dataFlightsBenchmark,
+  gbdtBenchmark,
 ];
 
 const USAGE = `usage: npm run bench -- <name|all> [--rounds n] [--duration s] [--warmup s] [--connections n] [--tool wrk|autocannon] [--no-build] [--strict]`;

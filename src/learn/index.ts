@@ -22,6 +22,24 @@ export {
   takeRows,
 } from './frame.js';
 export {
+  type BinnedMatrix,
+  type Binner,
+  binMatrix,
+  binOf,
+  featureImportance,
+  fitBinner,
+  fitGbdt,
+  type GbdtLabels,
+  type GbdtMetric,
+  type GbdtModel,
+  type GbdtObjective,
+  type GbdtOptions,
+  type GbdtTree,
+  MAX_BINS,
+  MISSING_BIN,
+  predictGbdt,
+} from './gbdt/index.js';
+export {
   checkMatrix,
   fitLinearRegression,
   type LinearPenalty,
