@@ -193,7 +193,7 @@ describe('kiln data ingest with a suite', () => {
     assert.match(failed.stderr, /^kiln: version 1 of 'birds' failed 1 error-level expectation/m);
 
     const passed = ok(['data', 'validate', 'birds', '1', '--suite', 'penguin-checks']);
-    assert.match(passed, /^suite penguin-checks passed on 344 rows/m);
+    assert.match(passed, /^suite penguin-checks v1 passed on 344 rows/m, 'the saved version that ran');
     assert.match(passed, /^error\s+row_count_between\s+passed\s+/m);
   });
 

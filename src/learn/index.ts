@@ -12,6 +12,14 @@ export {
   timeSeriesSplit,
 } from './cv.js';
 export {
+  parseXgboostJson,
+  predictXgboost,
+  type XgboostModel,
+  type XgboostObjective,
+  type XgboostPredictOptions,
+  xgboostFeatureNames,
+} from './formats/xgboost.js';
+export {
   type CategoricalColumn,
   type Column,
   column,
