@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { before, describe, it } from 'node:test';
-import { KilnError } from '../core/index.js';
 import { kFold, type Split, stratifiedKFold, timeSeriesSplit } from './cv.js';
 import { createRng } from './random.js';
+import { assertInvalid } from './testing/assert.js';
 import { pythonSkip, runPython } from './testing/python.js';
 
 const PENGUINS = new URL('../../node_modules/vega-datasets/data/penguins.json', import.meta.url);
@@ -58,15 +58,6 @@ function classCounts(labels: Int32Array, indices: Int32Array): Map<number, numbe
   const counts = new Map<number, number>();
   for (const i of indices) counts.set(labels[i] as number, (counts.get(labels[i] as number) ?? 0) + 1);
   return counts;
-}
-
-function assertInvalid(run: () => unknown, field: string): void {
-  assert.throws(run, (e: unknown) => {
-    assert.ok(e instanceof KilnError);
-    assert.equal(e.code, 'INVALID_PARAMETER_VALUE');
-    assert.equal(e.details?.field, field);
-    return true;
-  });
 }
 
 describe('kFold', () => {

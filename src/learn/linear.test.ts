@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { before, describe, it } from 'node:test';
-import { KilnError } from '../core/index.js';
 import { fitLinearRegression, type LinearPenalty, type LinearRegressionOptions, predictLinear } from './linear.js';
 import { fromRows, type Matrix } from './matrix.js';
+import { assertInvalid } from './testing/assert.js';
 import { pythonSkip, runPython } from './testing/python.js';
 import { PENGUINS_JSON } from './testing/vega.js';
 
@@ -198,15 +198,7 @@ describe('linear regression, bad input', () => {
     [3, 4],
   ]);
   const y = Float64Array.from([1, 2, 3]);
-  function rejects(fn: () => unknown, field: string, pattern: RegExp) {
-    assert.throws(fn, (error: unknown) => {
-      assert.ok(error instanceof KilnError);
-      assert.equal(error.code, 'INVALID_PARAMETER_VALUE');
-      assert.equal(error.details?.field, field);
-      assert.match(error.message, pattern);
-      return true;
-    });
-  }
+  const rejects = assertInvalid;
 
   it('refuses NaN in X, naming the cell', () => {
     const bad = matrixFrom([

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { before, describe, it } from 'node:test';
-import { KilnError } from '../core/index.js';
 import {
   fitLogisticRegression,
   type LogisticRegressionModel,
@@ -10,6 +9,7 @@ import {
   predictLogisticProba,
 } from './logistic.js';
 import { fromRows, type Matrix } from './matrix.js';
+import { assertInvalid } from './testing/assert.js';
 import { pythonSkip, runPython } from './testing/python.js';
 import { PENGUINS_JSON } from './testing/vega.js';
 
@@ -272,15 +272,7 @@ describe('logistic regression, bad input', () => {
     [3, 4],
   ]);
   const y = Int32Array.from([0, 1, 0]);
-  function rejects(fn: () => unknown, field: string, pattern: RegExp) {
-    assert.throws(fn, (error: unknown) => {
-      assert.ok(error instanceof KilnError);
-      assert.equal(error.code, 'INVALID_PARAMETER_VALUE');
-      assert.equal(error.details?.field, field);
-      assert.match(error.message, pattern);
-      return true;
-    });
-  }
+  const rejects = assertInvalid;
 
   it('refuses NaN and infinities in X', () => {
     const bad = fromRows([

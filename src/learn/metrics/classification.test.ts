@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { KilnError } from '../../core/index.js';
 import { createRng } from '../random.js';
+import { assertInvalid } from '../testing/assert.js';
 import { pythonSkip, runPython } from '../testing/python.js';
 import {
   accuracy,
@@ -22,15 +22,6 @@ function assertClose(actual: number, expected: number, message?: string): void {
 function assertAllClose(actual: ArrayLike<number>, expected: readonly number[], message?: string): void {
   assert.equal(actual.length, expected.length, `${message ?? ''} length`);
   for (let i = 0; i < expected.length; i++) assertClose(actual[i] as number, expected[i] as number, `${message}[${i}]`);
-}
-
-function assertInvalid(run: () => unknown, field: string): void {
-  assert.throws(run, (e: unknown) => {
-    assert.ok(e instanceof KilnError, String(e));
-    assert.equal(e.code, 'INVALID_PARAMETER_VALUE');
-    assert.equal(e.details?.field, field);
-    return true;
-  });
 }
 
 /**

@@ -1,21 +1,12 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { KilnError } from '../../core/index.js';
 import { createRng } from '../random.js';
+import { assertInvalid } from '../testing/assert.js';
 import { pythonSkip, runPython } from '../testing/python.js';
 import { averagePrecision, rocAuc } from './ranking.js';
 
 function assertClose(actual: number, expected: number, message?: string): void {
   assert.ok(Math.abs(actual - expected) <= 1e-9, `${message ?? ''} ${actual} vs ${expected}`);
-}
-
-function assertInvalid(run: () => unknown, field: string): void {
-  assert.throws(run, (e: unknown) => {
-    assert.ok(e instanceof KilnError, String(e));
-    assert.equal(e.code, 'INVALID_PARAMETER_VALUE');
-    assert.equal(e.details?.field, field);
-    return true;
-  });
 }
 
 /** Seeded binary scores at three tie levels and a rare-positive case, plus 5-class probabilities. */

@@ -1,22 +1,13 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { KilnError } from '../../core/index.js';
 import { createRng } from '../random.js';
+import { assertInvalid } from '../testing/assert.js';
 import { pythonSkip, runPython } from '../testing/python.js';
 import { mae, mape, r2, rmse } from './regression.js';
 
 function assertClose(actual: number, expected: number, message?: string): void {
   const tolerance = 1e-9 * Math.max(1, Math.abs(expected));
   assert.ok(Math.abs(actual - expected) <= tolerance, `${message ?? ''} ${actual} vs ${expected}`);
-}
-
-function assertInvalid(run: () => unknown, field: string): void {
-  assert.throws(run, (e: unknown) => {
-    assert.ok(e instanceof KilnError, String(e));
-    assert.equal(e.code, 'INVALID_PARAMETER_VALUE');
-    assert.equal(e.details?.field, field);
-    return true;
-  });
 }
 
 /** Seeded targets (some exactly 0, for MAPE's ε guard) with noisy predictions, and a constant target. */
