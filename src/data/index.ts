@@ -12,6 +12,13 @@ export {
   readerSql,
   sha256File,
 } from './ingest.js';
+export {
+  type DataLineage,
+  type LineageLookups,
+  type LineageVersion,
+  MAX_LINEAGE_NODES,
+  walkLineage,
+} from './lineage.js';
 export { DATA_MIGRATIONS } from './migrations.js';
 export {
   type CategoricalColumnProfile,
@@ -49,7 +56,6 @@ export {
 } from './schema.js';
 export {
   type CreateDatasetInput,
-  type DataLineage,
   type DatasetPage,
   DatasetService,
   type DatasetServiceOptions,
@@ -58,7 +64,6 @@ export {
   type DownloadFormat,
   datasetBlobKey,
   type IngestVersionInput,
-  type LineageVersion,
   MAX_DATASET_PAGE,
   MAX_PREVIEW_ROWS,
   type PiiPolicy,

@@ -21,6 +21,7 @@ import { describeParquet, type ParquetDescription } from './describe.js';
 import { DEFAULT_DUCK_LIMITS, type DuckLimits, type DuckSession, withDuckSession } from './duck.js';
 import { VersionFiles, writeLimited } from './files.js';
 import { formatFromPath, type IngestOptions, ingestFile, sha256File } from './ingest.js';
+import { type DataLineage, walkLineage } from './lineage.js';
 import type {
   CsvOptions,
   DataFormat,
@@ -108,24 +109,6 @@ export interface VersionDownload {
   filename: string;
 }
 
-/** A node of the data part of lineage: one dataset version. */
-export interface LineageVersion {
-  dataset: string;
-  version: number;
-  digest: string;
-  sourceKind: SourceKind;
-  rowCount: number;
-}
-
-/** The versions a version came from and those made from it, as a graph of `dataset@version` edges. */
-export interface DataLineage {
-  root: { dataset: string; version: number };
-  versions: LineageVersion[];
-  edges: { from: { dataset: string; version: number }; to: { dataset: string; version: number }; role: string }[];
-  /** True when the graph reached the node limit and was cut. */
-  truncated: boolean;
-}
-
 export interface DatasetServiceOptions {
   categorical?: CategoricalLimits;
   /** Where copies of remote (S3) version files are cached; default `<tmpdir>/kiln-dataset-cache`. */
@@ -144,9 +127,6 @@ interface Made {
   description: ParquetDescription;
   inputs: NewVersion['inputs'];
 }
-
-/** Most nodes a lineage answer carries; a pathological graph is cut there. */
-const MAX_LINEAGE_NODES = 1000;
 
 const DOWNLOAD_TYPES: Record<DownloadFormat, string> = {
   parquet: 'application/vnd.apache.parquet',
@@ -679,48 +659,10 @@ export class DatasetService {
    * theirs), and every version derived from it (and from those), as nodes and edges.
    */
   async lineage(ctx: RequestContext, name: string, version: number): Promise<DataLineage> {
-    const root = await this.getVersion(ctx, name, version);
-    const nodes = new Map<string, LineageVersion>();
-    const edges: DataLineage['edges'] = [];
-    const key = (dataset: string, v: number) => `${dataset}@${v}`;
-    const visit = (v: DatasetVersion) =>
-      nodes.set(key(v.datasetName, v.version), {
-        dataset: v.datasetName,
-        version: v.version,
-        digest: v.digest,
-        sourceKind: v.sourceKind,
-        rowCount: v.rowCount,
-      });
-    visit(root);
-    // Upstream along each version's inputs, then downstream along the versions derived from it.
-    const walk = async (direction: 'up' | 'down') => {
-      const queue = [root];
-      while (queue.length > 0 && nodes.size < MAX_LINEAGE_NODES) {
-        const current = queue.shift() as DatasetVersion;
-        const here = { dataset: current.datasetName, version: current.version };
-        const neighbours =
-          direction === 'up'
-            ? current.inputs
-            : await this.store.listDerived(await this.get(ctx, current.datasetName), current.version);
-        for (const neighbour of neighbours) {
-          const there = { dataset: neighbour.dataset, version: neighbour.version };
-          const [from, to] = direction === 'up' ? [there, here] : [here, there];
-          edges.push({ from, to, role: neighbour.role });
-          if (nodes.has(key(there.dataset, there.version))) continue;
-          const next = await this.getVersion(ctx, there.dataset, there.version);
-          visit(next);
-          queue.push(next);
-        }
-      }
-    };
-    await walk('up');
-    await walk('down');
-    return {
-      root: { dataset: root.datasetName, version: root.version },
-      versions: [...nodes.values()],
-      edges,
-      truncated: nodes.size >= MAX_LINEAGE_NODES,
-    };
+    return walkLineage(await this.getVersion(ctx, name, version), {
+      version: (dataset, v) => this.getVersion(ctx, dataset, v),
+      derived: async (dataset, v) => this.store.listDerived(await this.get(ctx, dataset), v),
+    });
   }
 
   async getVersion(ctx: RequestContext, name: string, version: number): Promise<DatasetVersion> {
