@@ -44,8 +44,27 @@ export {
   type SuiteVersion,
   type VersionInput,
 } from './model.js';
+export {
+  type CreateDatasetInput,
+  type DatasetPage,
+  type DatasetServiceOptions,
+  type DeriveVersionInput,
+  datasetBlobKey,
+  type IngestVersionInput,
+  type PiiPolicy,
+  type ReadOptions,
+  type UploadVersionInput,
+} from './operations.js';
 export { type PiiAction, type PiiKind, type PiiReport, piiProjection, scanPii } from './pii.js';
 export { HISTOGRAM_BINS, profileParquet, TOP_K } from './profile.js';
+export {
+  convertParquet,
+  type DownloadFormat,
+  MAX_PREVIEW_ROWS,
+  type RowsPage,
+  readRows,
+  type VersionDownload,
+} from './reads.js';
 export { type DatasetRoutesOptions, datasetRoutes } from './routes.js';
 export {
   type CategoricalLimits,
@@ -54,24 +73,7 @@ export {
   inferSchema,
   logicalTypeOf,
 } from './schema.js';
-export {
-  type CreateDatasetInput,
-  type DatasetPage,
-  DatasetService,
-  type DatasetServiceOptions,
-  DEFAULT_DATASET_PAGE,
-  type DeriveVersionInput,
-  type DownloadFormat,
-  datasetBlobKey,
-  type IngestVersionInput,
-  MAX_DATASET_PAGE,
-  MAX_PREVIEW_ROWS,
-  type PiiPolicy,
-  type ReadOptions,
-  type RowsPage,
-  type UploadVersionInput,
-  type VersionDownload,
-} from './service.js';
+export { DatasetService, DEFAULT_DATASET_PAGE, MAX_DATASET_PAGE } from './service.js';
 export { checkSplitSpec, type SplitMethod, type SplitPart, type SplitSpec, splitQueries } from './split.js';
 export { type DataTables, KyselyDatasetStore } from './store/kysely.js';
 export type { DatasetStore, NewVersion } from './store.js';

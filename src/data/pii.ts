@@ -265,3 +265,35 @@ export function piiProjection(schema: DatasetSchema, policy: PiiPolicy): string 
   if (items.length === 0) fail('pii.columns', 'pii.columns: dropping every column leaves nothing to read');
   return items.join(', ');
 }
+
+/**
+ * Writes a copy of the Parquet at `parquetPath` to `output` with the policy applied: its named
+ * columns, or (without `columns`) every column the scan flags at `threshold`, masked, hashed or
+ * dropped. Resolves false, writing nothing, when no column needs treating.
+ *
+ * @example
+ * if (await applyPiiPolicy(connection, 'derived.parquet', schema, { action: 'mask' }, 'masked.parquet')) …
+ */
+export async function applyPiiPolicy(
+  connection: DuckDBConnection,
+  parquetPath: string,
+  schema: DatasetSchema,
+  policy: { action: PiiAction; columns?: string[]; threshold?: number },
+  output: string,
+): Promise<boolean> {
+  const source = `read_parquet(${quoteLiteral(parquetPath)})`;
+  let columns = policy.columns;
+  if (columns === undefined) {
+    const report = await scanPii(
+      connection,
+      source,
+      schema,
+      policy.threshold === undefined ? {} : { threshold: policy.threshold },
+    );
+    columns = [...new Set(report.columns.filter((finding) => finding.flagged).map((finding) => finding.column))];
+    if (columns.length === 0) return false;
+  }
+  const projection = piiProjection(schema, { action: policy.action, columns });
+  await connection.run(`copy (select ${projection} from ${source}) to ${quoteLiteral(output)} (format parquet)`);
+  return true;
+}

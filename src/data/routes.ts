@@ -3,7 +3,8 @@ import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typ
 import type { FastifyRequest } from 'fastify';
 import { KilnError } from '../core/index.js';
 import type { CsvOptions } from './model.js';
-import type { DatasetService, UploadVersionInput } from './service.js';
+import type { UploadVersionInput } from './operations.js';
+import type { DatasetService } from './service.js';
 import type { SuiteService } from './suites.js';
 import type { SuiteDefinition } from './validation/index.js';
 import {

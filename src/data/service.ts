@@ -1,9 +1,7 @@
-import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
-import type { Readable } from 'node:stream';
 import { hexId, KilnError, type RequestContext } from '../core/index.js';
 import { type BlobStore, decodeKeysetToken, encodeKeysetToken, nowIso } from '../store/index.js';
 import {
@@ -23,7 +21,6 @@ import { VersionFiles, writeLimited } from './files.js';
 import { formatFromPath, type IngestOptions, ingestFile, sha256File } from './ingest.js';
 import { type DataLineage, walkLineage } from './lineage.js';
 import type {
-  CsvOptions,
   DataFormat,
   Dataset,
   DatasetProfile,
@@ -32,89 +29,33 @@ import type {
   SourceKind,
   SuiteAttachment,
 } from './model.js';
-import { type PiiAction, type PiiReport, piiProjection, scanPii } from './pii.js';
-import { type CategoricalLimits, diffSchemas, quoteLiteral } from './schema.js';
+import {
+  type CreateDatasetInput,
+  type DatasetPage,
+  type DatasetServiceOptions,
+  type DeriveVersionInput,
+  datasetBlobKey,
+  type IngestVersionInput,
+  type ReadOptions,
+  type UploadVersionInput,
+} from './operations.js';
+import { applyPiiPolicy, type PiiReport, scanPii } from './pii.js';
+import {
+  checkPage,
+  convertParquet,
+  DOWNLOAD_TYPES,
+  type DownloadFormat,
+  type RowsPage,
+  readRows,
+  type VersionDownload,
+} from './reads.js';
+import { diffSchemas, quoteLiteral } from './schema.js';
 import { checkSplitSpec, type SplitPart, splitQueries } from './split.js';
 import type { DatasetStore, NewVersion } from './store.js';
 import { foreignReferences, runSuite, type SuiteDefinition, type ValidationReport } from './validation/index.js';
 
 export const DEFAULT_DATASET_PAGE = 100;
 export const MAX_DATASET_PAGE = 1000;
-/** Most rows one preview page returns. */
-export const MAX_PREVIEW_ROWS = 1000;
-
-/** A page of {@link DatasetService.list}. */
-export interface DatasetPage {
-  datasets: Dataset[];
-  /** Present when more datasets follow. */
-  nextPageToken?: string;
-}
-
-export interface CreateDatasetInput {
-  name: string;
-  description?: string;
-  tags?: Record<string, string>;
-}
-
-/** How to read a source file; anything left out is inferred. */
-export interface ReadOptions {
-  format?: DataFormat;
-  csv?: CsvOptions;
-}
-
-/** A local file to register as the next version. */
-export interface IngestVersionInput extends ReadOptions {
-  path: string;
-}
-
-/** An upload to register as the next version: the body is streamed to disk, never held in memory. */
-export interface UploadVersionInput extends ReadOptions {
-  body: Readable;
-  /** The client's file name: recorded as the source and, without `format`, tells the format. */
-  filename?: string;
-  /** Bytes beyond this abort the upload with PAYLOAD_TOO_LARGE. */
-  maxBytes: number;
-}
-
-/** A PII policy applied to a derived version: mask, hash or drop the named (or the flagged) columns. */
-export interface PiiPolicy {
-  action: PiiAction;
-  /** Columns to treat; when absent, every column the scan flags. */
-  columns?: string[];
-  /** Share of matching values from which the scan flags a column; default that of {@link scanPii}. */
-  threshold?: number;
-}
-
-/** An SQL query over earlier versions whose result becomes the next version of the target dataset. */
-export interface DeriveVersionInput {
-  sql: string;
-  pii?: PiiPolicy;
-}
-
-/** One page of rows of a version, in file order. */
-export interface RowsPage {
-  columns: { name: string; type: string }[];
-  rows: Record<string, unknown>[];
-  offset: number;
-  total: number;
-}
-
-/** Formats a version can be downloaded in: its stored Parquet, or a conversion. */
-export type DownloadFormat = 'parquet' | 'csv' | 'ndjson';
-
-/** A download: a stream of the file and how to describe it. */
-export interface VersionDownload {
-  stream: Readable;
-  contentType: string;
-  filename: string;
-}
-
-export interface DatasetServiceOptions {
-  categorical?: CategoricalLimits;
-  /** Where copies of remote (S3) version files are cached; default `<tmpdir>/kiln-dataset-cache`. */
-  cacheDir?: string;
-  duck?: DuckLimits;
-}
 
 /** Made content, ready to be recorded as a version. */
 interface Made {
@@ -126,25 +67,6 @@ interface Made {
   format: DataFormat;
   description: ParquetDescription;
   inputs: NewVersion['inputs'];
-}
-
-const DOWNLOAD_TYPES: Record<DownloadFormat, string> = {
-  parquet: 'application/vnd.apache.parquet',
-  csv: 'text/csv; charset=utf-8',
-  ndjson: 'application/x-ndjson',
-};
-
-/**
- * The blob key of a source's Parquet form. Identical bytes read the same way share one key; reading
- * them another way (explicit format or CSV overrides) can produce different Parquet, so those
- * readings get a suffix instead of silently reusing the first reading's columns.
- */
-export function datasetBlobKey(digest: string, path: string, input: ReadOptions): string {
-  const implicit = (input.format === undefined || input.format === formatFromPath(path)) && input.csv === undefined;
-  if (implicit) return `datasets/sha256/${digest}.parquet`;
-  const reading = JSON.stringify({ format: input.format ?? formatFromPath(path), csv: input.csv ?? null });
-  const suffix = createHash('sha256').update(reading).digest('hex').slice(0, 16);
-  return `datasets/sha256/${digest}-${suffix}.parquet`;
 }
 
 /**
@@ -351,7 +273,8 @@ export class DatasetService {
       }
       let description = await describeParquet(session.connection, output, this.options.categorical);
       if (input.pii !== undefined) {
-        output = await this.applyPiiPolicy(session, output, description, input.pii);
+        const treated = session.path('pii.parquet');
+        if (await applyPiiPolicy(session.connection, output, description.schema, input.pii, treated)) output = treated;
         description = await describeParquet(session.connection, output, this.options.categorical);
       }
       const digest = await sha256File(output);
@@ -371,28 +294,6 @@ export class DatasetService {
         inputs: [...inputs.values()],
       });
     });
-  }
-
-  private async applyPiiPolicy(
-    session: DuckSession,
-    parquetPath: string,
-    description: ParquetDescription,
-    policy: PiiPolicy,
-  ): Promise<string> {
-    let columns = policy.columns;
-    if (columns === undefined) {
-      const relation = `read_parquet(${quoteLiteral(parquetPath)})`;
-      const options = policy.threshold === undefined ? {} : { threshold: policy.threshold };
-      const report = await scanPii(session.connection, relation, description.schema, options);
-      columns = [...new Set(report.columns.filter((finding) => finding.flagged).map((finding) => finding.column))];
-      if (columns.length === 0) return parquetPath;
-    }
-    const projection = piiProjection(description.schema, { action: policy.action, columns });
-    const output = session.path('pii.parquet');
-    await session.connection.run(
-      `copy (select ${projection} from read_parquet(${quoteLiteral(parquetPath)})) to ${quoteLiteral(output)} (format parquet)`,
-    );
-    return output;
   }
 
   /**
@@ -546,33 +447,25 @@ export class DatasetService {
   }
 
   /** Which string columns of a version look like personal data, and how much of each. */
-  async scanPii(ctx: RequestContext, name: string, version: number, threshold?: number): Promise<PiiReport> {
-    const found = await this.getVersion(ctx, name, version);
-    const path = await this.files.path(found.blobKey);
-    return withDuckSession(this.duck, async (session) => {
-      await session.view('kiln_data', path);
-      await session.lockDown();
-      return scanPii(session.connection, 'kiln_data', found.schema, threshold === undefined ? {} : { threshold });
-    });
+  scanPii(ctx: RequestContext, name: string, version: number, threshold?: number): Promise<PiiReport> {
+    return this.withVersion(ctx, name, version, ({ connection }, found) =>
+      scanPii(connection, 'kiln_data', found.schema, threshold === undefined ? {} : { threshold }),
+    );
   }
 
   /**
    * Columns of a version as typed arrays (see {@link readColumns}): what training loads, never
-   * as row objects. Reads run in a locked-down session like every other read.
+   * as row objects.
    */
-  async readColumns(
+  readColumns(
     ctx: RequestContext,
     name: string,
     version: number,
     options: { columns?: readonly string[]; maxCategories?: number } = {},
   ): Promise<ColumnarTable> {
-    const found = await this.getVersion(ctx, name, version);
-    const path = await this.files.path(found.blobKey);
-    return withDuckSession(this.duck, async (session) => {
-      await session.view('kiln_data', path);
-      await session.lockDown();
-      return readColumns(session.connection, 'kiln_data', found.schema, options);
-    });
+    return this.withVersion(ctx, name, version, ({ connection }, found) =>
+      readColumns(connection, 'kiln_data', found.schema, options),
+    );
   }
 
   /** Rows `offset` to `offset + limit` of a version, in file order. */
@@ -582,50 +475,19 @@ export class DatasetService {
     version: number,
     page: { offset?: number; limit?: number } = {},
   ): Promise<RowsPage> {
-    const offset = page.offset ?? 0;
-    const limit = page.limit ?? 100;
-    if (!Number.isInteger(offset) || offset < 0) {
-      throw new KilnError('INVALID_PARAMETER_VALUE', `offset must be a non-negative integer, got ${offset}`, {
-        field: 'offset',
-      });
-    }
-    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PREVIEW_ROWS) {
-      throw new KilnError('INVALID_PARAMETER_VALUE', `limit must be an integer from 1 to ${MAX_PREVIEW_ROWS}`, {
-        field: 'limit',
-      });
-    }
-    const found = await this.getVersion(ctx, name, version);
-    const path = await this.files.path(found.blobKey);
-    return withDuckSession(this.duck, async (session) => {
-      await session.view('kiln_data', path);
-      await session.lockDown();
-      const result = await session.connection.runAndReadAll(`select * from kiln_data limit ${limit} offset ${offset}`);
-      const names = result.columnNames();
-      const types = result.columnTypes().map(String);
-      // DuckDB renders 64-bit integers as strings to stay exact; safe ones read better as numbers.
-      const integers = names.filter((_, i) => /^U?(BIGINT|HUGEINT)$/.test(types[i] ?? ''));
-      const rows = result.getRowObjectsJson() as Record<string, unknown>[];
-      for (const row of rows) {
-        for (const column of integers) {
-          const value = row[column];
-          if (typeof value === 'string' && Number.isSafeInteger(Number(value))) row[column] = Number(value);
-        }
-      }
-      return {
-        columns: names.map((column, i) => ({ name: column, type: types[i] ?? '' })),
-        rows,
-        offset,
-        total: found.rowCount,
-      };
-    });
+    const { offset, limit } = checkPage(page);
+    return this.withVersion(ctx, name, version, async ({ connection }, found) => ({
+      ...(await readRows(connection, 'kiln_data', offset, limit)),
+      offset,
+      total: found.rowCount,
+    }));
   }
 
   /** A version's content: its stored Parquet as is, or converted to CSV or NDJSON by DuckDB. */
   async download(ctx: RequestContext, name: string, version: number, format: DownloadFormat): Promise<VersionDownload> {
     const found = await this.getVersion(ctx, name, version);
     const filename = `${found.datasetName}-v${found.version}.${format}`;
-    const contentType = DOWNLOAD_TYPES[format];
-    if (contentType === undefined) {
+    if (DOWNLOAD_TYPES[format] === undefined) {
       throw new KilnError(
         'INVALID_PARAMETER_VALUE',
         `format must be one of ${Object.keys(DOWNLOAD_TYPES).join(', ')}`,
@@ -634,24 +496,29 @@ export class DatasetService {
         },
       );
     }
-    if (format === 'parquet') return { stream: await this.blobs.get(found.blobKey), contentType, filename };
-    const path = await this.files.path(found.blobKey);
-    const dir = await mkdtemp(join(tmpdir(), 'kiln-download-'));
-    const output = join(dir, filename);
-    try {
-      await withDuckSession(this.duck, async (session) => {
-        const options = format === 'csv' ? '(format csv, header true)' : '(format json)';
-        await session.connection.run(
-          `copy (select * from read_parquet(${quoteLiteral(path)})) to ${quoteLiteral(output)} ${options}`,
-        );
-      });
-    } catch (err) {
-      await rm(dir, { recursive: true, force: true });
-      throw err;
+    if (format === 'parquet') {
+      return { stream: await this.blobs.get(found.blobKey), contentType: DOWNLOAD_TYPES.parquet, filename };
     }
-    const stream = createReadStream(output);
-    stream.once('close', () => void rm(dir, { recursive: true, force: true }));
-    return { stream, contentType, filename };
+    return convertParquet(await this.files.path(found.blobKey), format, filename, this.duck);
+  }
+
+  /**
+   * Runs `work` on a version's content as the view `kiln_data` of a locked-down session: every
+   * read of a version (PII scan, columns, preview) goes through here.
+   */
+  private async withVersion<T>(
+    ctx: RequestContext,
+    name: string,
+    version: number,
+    work: (session: DuckSession, found: DatasetVersion) => Promise<T>,
+  ): Promise<T> {
+    const found = await this.getVersion(ctx, name, version);
+    const path = await this.files.path(found.blobKey);
+    return withDuckSession(this.duck, async (session) => {
+      await session.view('kiln_data', path);
+      await session.lockDown();
+      return work(session, found);
+    });
   }
 
   /**

@@ -10,7 +10,8 @@ import type {
   SchemaDiff,
   SuiteVersion,
 } from './model.js';
-import { DEFAULT_DATASET_PAGE, MAX_DATASET_PAGE, MAX_PREVIEW_ROWS } from './service.js';
+import { MAX_PREVIEW_ROWS } from './reads.js';
+import { DEFAULT_DATASET_PAGE, MAX_DATASET_PAGE } from './service.js';
 
 export const UpdateBody = Type.Object(
   {
