@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 // Fails when an import in src/ points against the layering in DESIGN.md:
-//   core ← store ← data ← learn* ← tracking ← registry ← serving ← monitoring ← pipelines ← server / cli
+//   core ← store ← data ← learn* ← tracking ← registry ← training ← serving ← monitoring ← pipelines ← server / cli
 // (*learn imports only core). A context is reached from another only through its index.ts.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const CHAIN = ['core', 'store', 'data', 'tracking', 'registry', 'serving', 'monitoring', 'pipelines'];
+const CHAIN = ['core', 'store', 'data', 'tracking', 'registry', 'training', 'serving', 'monitoring', 'pipelines'];
 
 /** Which contexts each top-level folder of src/ may import. */
 export const ALLOWED = (() => {
