@@ -17,6 +17,7 @@ import type { Benchmark, BenchOptions } from './lib/benchmark.js';
 import { printResult, progress } from './lib/result.js';
 import { logMetricLatencyBenchmark } from './log-metric-latency.js';
 import { searchBenchmark } from './search.js';
+import { tpeBenchmark } from './tpe.js';
 
 const BENCHMARKS: readonly Benchmark[] = [
   healthBenchmark,
@@ -26,6 +27,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   historyBenchmark,
   dataFlightsBenchmark,
   gbdtBenchmark,
+  tpeBenchmark,
 ];
 
 const USAGE = `usage: npm run bench -- <name|all> [--rounds n] [--duration s] [--warmup s] [--connections n] [--tool wrk|autocannon] [--no-build] [--strict]`;

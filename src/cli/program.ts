@@ -7,9 +7,13 @@ import { registerDbCommands } from './commands/db.js';
 import { registerExperimentCommands } from './commands/experiments.js';
 import { registerHealthCommand } from './commands/health.js';
 import { registerModelCommands } from './commands/models.js';
+import { registerRunCommand } from './commands/run.js';
 import { registerRunCommands } from './commands/runs.js';
 import { registerServerCommand } from './commands/server.js';
+import { registerTrainCommand } from './commands/train.js';
+import { registerTuneCommands } from './commands/tune.js';
 import { registerVersionCommand } from './commands/version.js';
+import { registerWorkerCommand } from './commands/worker.js';
 import { type Env, parseServerUrl } from './context.js';
 import { EXIT_CODES_HELP } from './exit.js';
 
@@ -40,6 +44,7 @@ export function createProgram(env: Env): Command {
     .addHelpText('after', EXIT_CODES_HELP);
 
   registerServerCommand(program, env);
+  registerWorkerCommand(program, env);
   registerDbCommands(program, env);
   registerConfigCommand(program, env);
   registerVersionCommand(program, env);
@@ -49,5 +54,8 @@ export function createProgram(env: Env): Command {
   registerArtifactCommands(program, env);
   registerModelCommands(program, env);
   registerDataCommands(program, env);
+  registerTrainCommand(program, env);
+  registerTuneCommands(program, env);
+  registerRunCommand(program, env);
   return program;
 }

@@ -19,7 +19,9 @@ export interface KilnConfig {
   s3Endpoint: string | undefined;
   s3Region: string;
   queueUrl: string;
+  queuePrefix: string;
   workerConcurrency: number;
+  trainingConcurrency: number;
   host: string;
   port: number;
   logLevel: LogLevel;
@@ -182,12 +184,33 @@ export const CONFIG_VARS = [
     parse: (raw) => parseQueueUrl(raw ?? 'local'),
   }),
   defineVar({
+    key: 'queuePrefix',
+    env: 'KILN_QUEUE_PREFIX',
+    type: 'string',
+    defaultText: 'kiln',
+    doc: 'Redis key namespace of the BullMQ queues, so several Kiln installs can share one Redis.',
+    parse: (raw) => {
+      const prefix = raw ?? 'kiln';
+      if (!/^[A-Za-z0-9._-]{1,100}$/.test(prefix))
+        throw new Error(`expected 1-100 characters of [A-Za-z0-9._-], got '${prefix}'`);
+      return prefix;
+    },
+  }),
+  defineVar({
     key: 'workerConcurrency',
     env: 'KILN_WORKER_CONCURRENCY',
     type: 'integer',
     defaultText: '2',
     doc: 'Jobs one process runs at once.',
     parse: (raw) => (raw === undefined ? 2 : integer(raw, 1, 256)),
+  }),
+  defineVar({
+    key: 'trainingConcurrency',
+    env: 'KILN_TRAINING_CONCURRENCY',
+    type: 'integer',
+    defaultText: '1',
+    doc: 'Training jobs (and tuning trials) one process fits at once, each in a worker thread; `kiln server` runs them in-process with the local queue, `kiln worker` anywhere.',
+    parse: (raw) => (raw === undefined ? 1 : integer(raw, 1, 64)),
   }),
   defineVar({
     key: 'host',

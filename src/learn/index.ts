@@ -11,6 +11,17 @@ export {
   type TimeSeriesSplitOptions,
   timeSeriesSplit,
 } from './cv.js';
+export { exportOnnx, ONNX_OUTPUTS } from './formats/onnx/export.js';
+export { MISSING_STRING as ONNX_MISSING_CATEGORY } from './formats/onnx/preprocess.js';
+export {
+  MANIFEST_FILE,
+  type ModelManifest,
+  PACKAGE_FORMAT_VERSION,
+  type PackageMeta,
+  readModelPackage,
+  type TrainingDataRef,
+  writeModelPackage,
+} from './formats/package.js';
 export {
   parseXgboostJson,
   predictXgboost,
@@ -87,6 +98,17 @@ export {
   rocAuc,
   type Values,
 } from './metrics/index.js';
+export {
+  checkFrameAgainstSignature,
+  type LearnerModel,
+  type ModelPrediction,
+  type ModelSignature,
+  predictModel,
+  type SignatureInput,
+  type SignatureType,
+  type Task,
+  type TrainedModel,
+} from './model.js';
 export { type LbfgsOptions, type LbfgsResult, minimizeLbfgs, type Objective } from './optimize.js';
 export {
   checkPipelineSpec,
@@ -103,3 +125,67 @@ export {
   transform as transformFrame,
 } from './preprocess/index.js';
 export { createRng, shuffleInPlace } from './random.js';
+export {
+  checkTrainSpec,
+  evaluateModel,
+  featureColumns,
+  type IterationHook,
+  TRAIN_TASKS,
+  type TrainOptions,
+  type TrainResult,
+  type TrainSpec,
+  trainModel,
+} from './train.js';
+export {
+  defaultPipeline,
+  type EncodedTarget,
+  encodeTarget,
+  holdoutSplit,
+  MAX_CLASSES,
+  signatureOf,
+} from './train-data.js';
+export { type ModelScores, scoreMetrics } from './train-evaluate.js';
+export {
+  LEARNER_PARAMS,
+  LEARNERS,
+  type LearnerName,
+  type LearnerParamValue,
+  type ParamDeclaration,
+  type ResolvedParams,
+  resolveParams,
+  withDefaults,
+} from './train-params.js';
+export {
+  type Alternative,
+  type AshaOptions,
+  bestTrial,
+  type CategoricalDistribution,
+  type Condition,
+  checkPrunerSpec,
+  checkSamplerSpec,
+  checkSearchSpace,
+  type Direction,
+  type Distribution,
+  type FloatDistribution,
+  gridPoints,
+  gridSize,
+  type IntDistribution,
+  isActive,
+  isGridExhausted,
+  MAX_GRID_POINTS,
+  type MannWhitneyResult,
+  type MedianOptions,
+  mannWhitneyU,
+  type ParamSpec,
+  type ParamValue,
+  type PrunerSpec,
+  paramOrder,
+  type SamplerSpec,
+  type SearchSpace,
+  shouldPrune,
+  suggest,
+  suggestGrid,
+  type TpeOptions,
+  type TrialRecord,
+  type TrialState,
+} from './tune/index.js';

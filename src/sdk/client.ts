@@ -3,7 +3,9 @@ import { DataApi } from './data.js';
 import { RegistryApi } from './registry.js';
 import { backoffMs, IDEMPOTENT_METHODS, RETRYABLE_STATUSES, retryAfterMs, sleep } from './retry.js';
 import { TrackingApi } from './tracking.js';
+import { TrainingApi } from './training.js';
 import { type AttemptInput, attempt, errorFromResponse, successBody } from './transport.js';
+import { StudiesApi, type Study, type StudySpecInput, type StudyWaitOptions } from './tune.js';
 import type { LiveStatus, ReadyStatus, VersionInfo } from './types.js';
 import { WorkspacesApi } from './workspaces.js';
 
@@ -91,6 +93,8 @@ export class KilnClient {
   readonly tracking: TrackingApi;
   readonly registry: RegistryApi;
   readonly data: DataApi;
+  readonly training: TrainingApi;
+  readonly studies: StudiesApi;
   private readonly headers: Record<string, string>;
   private readonly timeoutMs: number;
   private readonly retries: number;
@@ -121,6 +125,13 @@ export class KilnClient {
     this.tracking = new TrackingApi(this);
     this.registry = new RegistryApi(this);
     this.data = new DataApi(this);
+    this.training = new TrainingApi(this);
+    this.studies = new StudiesApi(this);
+  }
+
+  /** Creates a study and waits for it; resolves the final study with its best trial. */
+  tune(spec: StudySpecInput, options?: StudyWaitOptions): Promise<Study> {
+    return this.studies.tune(spec, options);
   }
 
   /** `GET /health/live`: resolves when the server process is up. */

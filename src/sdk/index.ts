@@ -28,6 +28,24 @@ export {
   type StartRunOptions,
   TrackingApi,
 } from './tracking.js';
+export {
+  outcomeOf,
+  TrainingApi,
+  type TrainingJob,
+  type TrainingJobRequest,
+  type TrainingOutcome,
+  type TrainingParamValue,
+  type WaitOptions,
+} from './training.js';
+export {
+  StudiesApi,
+  type Study,
+  type StudyDistribution,
+  type StudyParamValue,
+  type StudySpecInput,
+  type StudyWaitOptions,
+  type Trial,
+} from './tune.js';
 export type {
   ArtifactFile,
   ArtifactList,

@@ -11,6 +11,7 @@ import {
   type RunLookup,
   registryRoutes,
 } from '../registry/index.js';
+import type { Worker } from '../store/index.js';
 import {
   ArtifactService,
   artifactRoutes,
@@ -18,6 +19,15 @@ import {
   type TrackingServices,
   trackingRoutes,
 } from '../tracking/index.js';
+import {
+  StudyService,
+  StudyStore,
+  StudyTracking,
+  studyRoutes,
+  TrainingService,
+  TrainingTrialRunner,
+  trainingRoutes,
+} from '../training/index.js';
 import type { KilnApp } from './kiln-app.js';
 import type { Stores } from './stores.js';
 
@@ -34,6 +44,15 @@ export interface DomainServices {
   suites: SuiteService;
   /** Dataset versions → derived versions → runs → model versions. */
   lineage: LineageService;
+  /** Training jobs on the queue (and, alongside, hyper-parameter studies). */
+  training: TrainingServices;
+}
+
+/** The training context's services; a member per kind of queued work. */
+export interface TrainingServices {
+  jobs: TrainingService;
+  /** Hyper-parameter studies: trials of a training template on the tuning queue. */
+  studies: StudyService;
 }
 
 /** The registry links model versions to runs through this port rather than tracking internals. */
@@ -71,6 +90,15 @@ export function createDomainServices(config: KilnConfig, stores: Stores, logger:
     cacheDir: join(config.home, 'cache', 'datasets'),
     duck: { memoryLimit: config.duckdbMemoryLimit },
   });
+  const jobs = new TrainingService({
+    database: stores.database,
+    queue: stores.queue,
+    datasets,
+    tracking,
+    artifacts,
+    registry,
+    logger,
+  });
   return {
     workspaces: new WorkspaceService(new KyselyWorkspaceStore(stores.database)),
     tracking,
@@ -79,10 +107,40 @@ export function createDomainServices(config: KilnConfig, stores: Stores, logger:
     datasets,
     suites: new SuiteService(datasetStore),
     lineage: new LineageService({ datasets, runs: tracking.runs, models: registry }),
+    training: {
+      jobs,
+      studies: new StudyService({
+        store: new StudyStore(stores.database),
+        queue: stores.queue,
+        tracking: new StudyTracking(tracking, registry),
+        runner: new TrainingTrialRunner(jobs),
+        logger,
+      }),
+    },
   };
 }
 
-/** Mounts every context's Kiln REST routes under `/api/v1`, and the MLflow REST API over the same services. */
+/**
+ * Starts this process's consumers of every queue the domain uses (training jobs, …): what
+ * `kiln worker` runs, and `kiln server` too when the queue is local. Close each returned worker
+ * to stop it (it lets its running jobs finish first).
+ *
+ * @example
+ * const workers = startDomainWorkers(services, config);
+ * await Promise.all(workers.map((w) => w.close(config.shutdownTimeoutMs)));
+ */
+export function startDomainWorkers(services: DomainServices, config: KilnConfig): Worker[] {
+  return [
+    services.training.jobs.process({ concurrency: config.trainingConcurrency }),
+    // Also resumes the running studies whose trials no live job holds.
+    services.training.studies.process({ concurrency: config.trainingConcurrency }),
+  ];
+}
+
+/**
+ * Mounts every context's Kiln REST routes under `/api/v1`, and the MLflow REST API over the same
+ * services; with the local queue, also starts the queue workers (see {@link startDomainWorkers}).
+ */
 export async function registerDomainRoutes(app: KilnApp, services: DomainServices, config: KilnConfig): Promise<void> {
   await app.register(workspaceRoutes, { prefix: '/api/v1/workspaces', service: services.workspaces });
   await app.register(trackingRoutes, { prefix: '/api/v1', services: services.tracking });
@@ -96,6 +154,16 @@ export async function registerDomainRoutes(app: KilnApp, services: DomainService
   });
   await app.register(suiteRoutes, { prefix: '/api/v1/suites', suites: services.suites });
   await app.register(lineageRoutes, { prefix: '/api/v1', lineage: services.lineage });
+  await app.register(trainingRoutes, { prefix: '/api/v1/training-jobs', service: services.training.jobs });
+  await app.register(studyRoutes, { prefix: '/api/v1/studies', studies: services.training.studies });
   await app.register(mlflowRoutes, { services });
   await app.register(mlflowArtifactRoutes, { artifacts: services.artifacts });
+  if (config.queueUrl === 'local') {
+    // The embedded queue lives in this process: so do its workers. They stop, letting running jobs
+    // finish for up to the shutdown timeout, before the stores close.
+    const workers = startDomainWorkers(services, config);
+    app.addHook('onClose', async () => {
+      await Promise.all(workers.map((worker) => worker.close(config.shutdownTimeoutMs)));
+    });
+  }
 }

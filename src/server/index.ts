@@ -1,4 +1,5 @@
 export { type AppDeps, buildApp } from './app.js';
+export { createDomainServices, type DomainServices, startDomainWorkers, type TrainingServices } from './domain.js';
 export type { KilnApp } from './kiln-app.js';
 export { ALL_MIGRATIONS } from './migrations.js';
 export { REQUEST_ID_HEADER, WORKSPACE_HEADER } from './request-context.js';

@@ -3,6 +3,7 @@ import { DATA_MIGRATIONS } from '../data/index.js';
 import { REGISTRY_MIGRATIONS } from '../registry/index.js';
 import { type Migration, STORE_MIGRATIONS } from '../store/index.js';
 import { TRACKING_MIGRATIONS } from '../tracking/index.js';
+import { TRAINING_MIGRATIONS } from '../training/index.js';
 
 /**
  * Every context's migrations in id order: what `kiln server` and `kiln migrate` apply. A context
@@ -12,7 +13,12 @@ import { TRACKING_MIGRATIONS } from '../tracking/index.js';
  * const report = await migrate(database, ALL_MIGRATIONS, logger);
  */
 export const ALL_MIGRATIONS: readonly Migration[] = Object.freeze(
-  [...STORE_MIGRATIONS, ...AUTH_MIGRATIONS, ...DATA_MIGRATIONS, ...TRACKING_MIGRATIONS, ...REGISTRY_MIGRATIONS].sort(
-    (a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
-  ),
+  [
+    ...STORE_MIGRATIONS,
+    ...AUTH_MIGRATIONS,
+    ...DATA_MIGRATIONS,
+    ...TRACKING_MIGRATIONS,
+    ...REGISTRY_MIGRATIONS,
+    ...TRAINING_MIGRATIONS,
+  ].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
 );

@@ -61,6 +61,15 @@ export async function installOpenApi(app: KilnApp): Promise<void> {
       tags: [
         { name: 'operations', description: 'Health, version and metrics' },
         { name: 'workspaces', description: 'Workspaces that scope every other resource' },
+        {
+          name: 'training',
+          description: 'Training jobs: built-in learners on dataset versions, tracked and registered',
+        },
+        {
+          name: 'studies',
+          description:
+            'Hyper-parameter studies: trials of a training template over a search space, on the tuning queue',
+        },
       ],
     },
   });

@@ -56,7 +56,7 @@ export async function openStores(config: KilnConfig, logger: Logger, options: Op
   try {
     if (options.migrate === true) await migrateOrFail(database, logger);
     blobs = openBlobStore({ url: config.artifactsUrl, s3Endpoint: config.s3Endpoint, s3Region: config.s3Region });
-    const queue = await openQueue({ url: config.queueUrl, database, logger });
+    const queue = await openQueue({ url: config.queueUrl, database, logger, prefix: config.queuePrefix });
     let closing: Promise<void> | undefined;
     const opened = blobs;
     return {

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { KilnError } from '../../core/index.js';
 import { fromRows, zeros } from '../matrix.js';
 import { createRng } from '../random.js';
-import { binMatrix, binOf, fitBinner, MISSING_BIN } from './binning.js';
+import { binMatrix, binMatrixByRows, binOf, fitBinner, MISSING_BIN } from './binning.js';
 
 describe('fitBinner', () => {
   it('gives each distinct value its own bin when there are few, and NaN the missing bin', () => {
@@ -62,5 +62,45 @@ describe('fitBinner', () => {
       () => fitBinner(fromRows([[1]]), 1),
       (e: unknown) => e instanceof KilnError,
     );
+  });
+
+  it('lays the same codes out row-major, binning every value as binOf does', () => {
+    const rng = createRng(3);
+    const X = zeros(500, 4);
+    for (let i = 0; i < X.data.length; i++) X.data[i] = rng() < 0.05 ? Number.NaN : Math.round(rng() * 1000) / 10;
+    const binner = fitBinner(X, 32);
+    const byColumn = binMatrix(binner, X);
+    const byRow = binMatrixByRows(binner, X, new Uint8Array(500 * 4));
+    for (let r = 0; r < 500; r++) {
+      for (let f = 0; f < 4; f++) {
+        const expected = binOf(binner.cuts[f] as Float64Array, X.data[r * 4 + f] as number);
+        assert.equal(byRow.codes[r * 4 + f], expected);
+        assert.equal(byColumn.codes[f * 500 + r], expected);
+      }
+    }
+    assert.deepEqual(byRow.bins, byColumn.bins);
+  });
+
+  it('learns quantile cuts from a seeded sample when there are more rows than sampleSize', () => {
+    const X = zeros(50_000, 1);
+    for (let i = 0; i < X.rows; i++) X.data[i] = i;
+    const full = fitBinner(X, 10).cuts[0] as Float64Array;
+    const sampled = fitBinner(X, 10, { sampleSize: 5_000, seed: 1 }).cuts[0] as Float64Array;
+    assert.deepEqual(fitBinner(X, 10, { sampleSize: 5_000, seed: 1 }).cuts[0], sampled, 'same seed, same cuts');
+    assert.notDeepEqual(sampled, full);
+    for (let k = 0; k < full.length; k++) {
+      assert.ok(
+        Math.abs((sampled[k] as number) - (full[k] as number)) < 1_000,
+        `cut ${k}: ${sampled[k]} vs ${full[k]}`,
+      );
+    }
+  });
+
+  it('bins category codes one per bin; unseen codes share the last bin', () => {
+    const X = fromRows([[5], [5], [2], [Number.NaN], [9]]);
+    const binner = fitBinner(X, 255, { categoricalFeatures: [0] });
+    assert.deepEqual(binner.categories?.[0], [[5], [2], [9]]);
+    const codes = binMatrix(binner, fromRows([[2], [5], [9], [7], [Number.NaN]])).codes;
+    assert.deepEqual(Array.from(codes), [1, 0, 2, 2, MISSING_BIN]);
   });
 });

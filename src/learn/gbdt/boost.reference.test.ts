@@ -4,7 +4,8 @@ import { describe, it } from 'node:test';
 import { fromRows } from '../matrix.js';
 import { pythonSkip, runPython } from '../testing/python.js';
 import { PENGUINS_JSON } from '../testing/vega.js';
-import { fitGbdt, predictGbdt } from './boost.js';
+import { fitGbdt } from './boost.js';
+import { predictGbdt } from './predict.js';
 
 /** ROC AUC by the rank-sum (Mann–Whitney) formula, ties given their average rank. */
 function auc(scores: ArrayLike<number>, labels: ArrayLike<number>): number {
@@ -51,8 +52,9 @@ else:
     X, y = make_regression(n_samples=a['rows'], n_features=20, n_informative=10, noise=20.0, random_state=0)
     objective = 'reg:squarederror'
 n = a['train']
-params = {'objective': objective, 'tree_method': 'hist', 'max_bin': 255, 'max_depth': 6, 'eta': 0.1,
-          'lambda': 1, 'base_score': float(y[:n].mean()), 'nthread': 2}
+params = {'objective': objective, 'tree_method': 'hist', 'max_bin': 255, 'max_depth': a.get('max_depth', 6), 'eta': 0.1,
+          'lambda': 1, 'base_score': float(y[:n].mean()), 'nthread': 2,
+          'grow_policy': a.get('grow_policy', 'depthwise'), 'max_leaves': a.get('max_leaves', 0)}
 booster = xgb.train(params, xgb.DMatrix(X[:n], label=y[:n]), 100)
 print(json.dumps({'X': X.tolist(), 'y': y.tolist(), 'pred': booster.predict(xgb.DMatrix(X[n:])).tolist()}))
 `;
@@ -65,33 +67,56 @@ function split(X: number[][], y: number[], train: number) {
 }
 
 describe('gbdt vs XGBoost 1.7 hist', { skip: pythonSkip(['xgboost', 'sklearn']) }, () => {
-  it('binary classification: test AUC within 0.005 of XGBoost on make_classification 20,000 × 20', () => {
+  it('binary classification: test AUC within 0.005 of XGBoost on make_classification 20,000 × 20', async () => {
     const ref = runPython<{ X: number[][]; y: number[]; pred: number[] }>(XGB_SCRIPT, {
       kind: 'classification',
       rows: 20_000,
       train: 15_000,
     });
     const { train, test } = split(ref.X, ref.y, 15_000);
-    const model = fitGbdt(train.X, train.y, { objective: 'binary:logistic', ...PARAMS });
+    const model = await fitGbdt(train.X, train.y, { objective: 'binary:logistic', ...PARAMS });
     const ours = auc(predictGbdt(model, test.X), test.y);
     const theirs = auc(ref.pred, test.y);
     assert.ok(Math.abs(ours - theirs) <= 0.005, `AUC ${ours} vs XGBoost ${theirs}`);
   });
 
-  it('regression: test RMSE within 2 % of XGBoost on make_regression 20,000 × 20', () => {
+  it('lossguide (leaf-wise, 31 leaves, no depth limit): test AUC within 0.005 of XGBoost grow_policy=lossguide', async () => {
+    const ref = runPython<{ X: number[][]; y: number[]; pred: number[] }>(XGB_SCRIPT, {
+      kind: 'classification',
+      rows: 20_000,
+      train: 15_000,
+      grow_policy: 'lossguide',
+      max_depth: 0,
+      max_leaves: 31,
+    });
+    const { train, test } = split(ref.X, ref.y, 15_000);
+    const model = await fitGbdt(train.X, train.y, {
+      objective: 'binary:logistic',
+      ...PARAMS,
+      growPolicy: 'lossguide',
+      maxDepth: 0,
+      maxLeaves: 31,
+    });
+    assert.ok(model.trees.every((t) => t.left.filter((l) => l === -1).length <= 31));
+    const ours = auc(predictGbdt(model, test.X), test.y);
+    const theirs = auc(ref.pred, test.y);
+    assert.ok(Math.abs(ours - theirs) <= 0.005, `AUC ${ours} vs XGBoost ${theirs}`);
+  });
+
+  it('regression: test RMSE within 2 % of XGBoost on make_regression 20,000 × 20', async () => {
     const ref = runPython<{ X: number[][]; y: number[]; pred: number[] }>(XGB_SCRIPT, {
       kind: 'regression',
       rows: 20_000,
       train: 15_000,
     });
     const { train, test } = split(ref.X, ref.y, 15_000);
-    const model = fitGbdt(train.X, train.y, { objective: 'reg:squarederror', ...PARAMS });
+    const model = await fitGbdt(train.X, train.y, { objective: 'reg:squarederror', ...PARAMS });
     const ours = rmse(predictGbdt(model, test.X), test.y);
     const theirs = rmse(ref.pred, test.y);
     assert.ok(Math.abs(ours - theirs) <= 0.02 * theirs, `RMSE ${ours} vs XGBoost ${theirs}`);
   });
 
-  it('multiclass: penguin species accuracy close to XGBoost, missing measurements kept as NaN', () => {
+  it('multiclass: penguin species accuracy close to XGBoost, missing measurements kept as NaN', async () => {
     const records = JSON.parse(readFileSync(PENGUINS_JSON, 'utf8')) as Record<string, number | string | null>[];
     const features = ['Beak Length (mm)', 'Beak Depth (mm)', 'Flipper Length (mm)', 'Body Mass (g)'];
     const species = [...new Set(records.map((r) => r.Species as string))].sort();
@@ -124,7 +149,7 @@ print(json.dumps({'pred': booster.predict(xgb.DMatrix(np.array(a['Xtest'], dtype
         params,
       },
     );
-    const model = fitGbdt(fromRows(pick(X, false)), Int32Array.from(pick(y, false)), {
+    const model = await fitGbdt(fromRows(pick(X, false)), Int32Array.from(pick(y, false)), {
       objective: 'multi:softprob',
       maxDepth: params.max_depth,
       learningRate: params.eta,

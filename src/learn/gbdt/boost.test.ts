@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import { KilnError } from '../../core/index.js';
 import { fromRows, type Matrix, zeros } from '../matrix.js';
 import { createRng } from '../random.js';
-import { featureImportance, fitGbdt, type GbdtModel, predictGbdt } from './boost.js';
+import { fitGbdt } from './boost.js';
+import { featureImportance, type GbdtModel, predictGbdt } from './predict.js';
 
 /** Two informative features (x0 linear, x1 a step), one noise feature, ~10 % NaN in x0. */
 function synthetic(rows: number, seed: number): { X: Matrix; y: Float64Array; cls: Int32Array } {
@@ -32,8 +33,8 @@ describe('fitGbdt closed forms', () => {
   const X = fromRows([[0], [0], [1], [1], [1]]);
   const y = Float64Array.of(1, 1, 5, 5, 5);
 
-  it('one squared-error split gives leaves −G/(H + λ)', () => {
-    const model = fitGbdt(X, y, {
+  it('one squared-error split gives leaves −G/(H + λ)', async () => {
+    const model = await fitGbdt(X, y, {
       objective: 'reg:squarederror',
       nRounds: 1,
       maxDepth: 1,
@@ -48,8 +49,8 @@ describe('fitGbdt closed forms', () => {
     assert.equal(model.trees[0]?.feature.length, 3);
   });
 
-  it('L1 soft-thresholds the gradient sum and the learning rate shrinks the leaf', () => {
-    const model = fitGbdt(X, y, {
+  it('L1 soft-thresholds the gradient sum and the learning rate shrinks the leaf', async () => {
+    const model = await fitGbdt(X, y, {
       objective: 'reg:squarederror',
       nRounds: 1,
       maxDepth: 1,
@@ -63,9 +64,9 @@ describe('fitGbdt closed forms', () => {
     approx(p[4] as number, (0.5 * (15 - 1)) / (3 + 2), 'right');
   });
 
-  it('a logistic round starts from the log-odds of the mean label', () => {
+  it('a logistic round starts from the log-odds of the mean label', async () => {
     const yb = Float64Array.of(0, 1, 1, 1, 1);
-    const model = fitGbdt(X, yb, {
+    const model = await fitGbdt(X, yb, {
       objective: 'binary:logistic',
       nRounds: 1,
       maxDepth: 1,
@@ -84,10 +85,10 @@ describe('fitGbdt closed forms', () => {
     approx(prob[4] as number, 1 / (1 + Math.exp(-(margin[4] as number))), 'sigmoid');
   });
 
-  it('gamma and minChildWeight veto splits', () => {
+  it('gamma and minChildWeight veto splits', async () => {
     // The split above reduces the loss by 2²/3 + 15²/4 − 17²/6 = 8.04…
     const gain = 4 / 3 + 225 / 4 - 289 / 6;
-    const kept = fitGbdt(X, y, {
+    const kept = await fitGbdt(X, y, {
       objective: 'reg:squarederror',
       nRounds: 1,
       maxDepth: 1,
@@ -96,7 +97,7 @@ describe('fitGbdt closed forms', () => {
     });
     assert.equal(kept.trees[0]?.feature.length, 3);
     approx(kept.trees[0]?.gain[0] as number, gain, 'gain');
-    const pruned = fitGbdt(X, y, {
+    const pruned = await fitGbdt(X, y, {
       objective: 'reg:squarederror',
       nRounds: 1,
       maxDepth: 1,
@@ -104,7 +105,7 @@ describe('fitGbdt closed forms', () => {
       baseScore: 0,
     });
     assert.equal(pruned.trees[0]?.feature.length, 1);
-    const heavy = fitGbdt(X, y, {
+    const heavy = await fitGbdt(X, y, {
       objective: 'reg:squarederror',
       nRounds: 1,
       maxDepth: 1,
@@ -114,9 +115,9 @@ describe('fitGbdt closed forms', () => {
     assert.equal(heavy.trees[0]?.feature.length, 1);
   });
 
-  it('sends missing values to the side that gains more and predicts them there', () => {
+  it('sends missing values to the side that gains more and predicts them there', async () => {
     const Xm = fromRows([[1], [1], [2], [2], [Number.NaN], [Number.NaN]]);
-    const high = fitGbdt(Xm, Float64Array.of(0, 0, 10, 10, 10, 10), {
+    const high = await fitGbdt(Xm, Float64Array.of(0, 0, 10, 10, 10, 10), {
       objective: 'reg:squarederror',
       nRounds: 1,
       maxDepth: 1,
@@ -126,7 +127,7 @@ describe('fitGbdt closed forms', () => {
     });
     assert.equal(high.trees[0]?.defaultLeft[0], 0);
     assert.deepEqual(Array.from(predictGbdt(high, fromRows([[Number.NaN], [1], [2]]))), [10, 0, 10]);
-    const low = fitGbdt(Xm, Float64Array.of(0, 0, 10, 10, 0, 0), {
+    const low = await fitGbdt(Xm, Float64Array.of(0, 0, 10, 10, 0, 0), {
       objective: 'reg:squarederror',
       nRounds: 1,
       maxDepth: 1,
@@ -138,9 +139,9 @@ describe('fitGbdt closed forms', () => {
     assert.deepEqual(Array.from(predictGbdt(low, fromRows([[Number.NaN], [1], [2]]))), [0, 0, 10]);
   });
 
-  it('can split missing against present values of a feature with a single value', () => {
+  it('can split missing against present values of a feature with a single value', async () => {
     const Xm = fromRows([[1], [1], [Number.NaN], [Number.NaN]]);
-    const model = fitGbdt(Xm, Float64Array.of(0, 0, 4, 4), {
+    const model = await fitGbdt(Xm, Float64Array.of(0, 0, 4, 4), {
       objective: 'reg:squarederror',
       nRounds: 1,
       maxDepth: 1,
@@ -157,13 +158,13 @@ describe('fitGbdt behaviour', () => {
   const train = synthetic(3000, 1);
   const test = synthetic(1000, 2);
 
-  it('a model survives a JSON round trip with identical predictions', () => {
+  it('a model survives a JSON round trip with identical predictions', async () => {
     for (const [objective, labels] of [
       ['binary:logistic', train.y],
       ['multi:softprob', train.cls],
       ['reg:squarederror', train.y],
     ] as const) {
-      const model = fitGbdt(train.X, labels, {
+      const model = await fitGbdt(train.X, labels, {
         objective,
         nRounds: 20,
         maxDepth: 4,
@@ -175,8 +176,8 @@ describe('fitGbdt behaviour', () => {
     }
   });
 
-  it('learns the synthetic rule and predicts training rows as the binned trees do', () => {
-    const model = fitGbdt(train.X, train.y, {
+  it('learns the synthetic rule and predicts training rows as the binned trees do', async () => {
+    const model = await fitGbdt(train.X, train.y, {
       objective: 'binary:logistic',
       nRounds: 50,
       maxDepth: 3,
@@ -186,7 +187,7 @@ describe('fitGbdt behaviour', () => {
     let correct = 0;
     for (let r = 0; r < test.X.rows; r++) if ((p[r] as number) > 0.5 === (test.y[r] === 1)) correct++;
     assert.ok(correct / test.X.rows > 0.8, `accuracy ${correct / test.X.rows}`);
-    const probs = predictGbdt(fitGbdt(train.X, train.cls, { objective: 'multi:softprob', nRounds: 5 }), test.X);
+    const probs = predictGbdt(await fitGbdt(train.X, train.cls, { objective: 'multi:softprob', nRounds: 5 }), test.X);
     assert.equal(probs.length, test.X.rows * 3);
     for (let r = 0; r < test.X.rows; r++)
       approx(
@@ -197,8 +198,8 @@ describe('fitGbdt behaviour', () => {
       );
   });
 
-  it('counts splits per feature, never on a feature the trees cannot use', () => {
-    const model = fitGbdt(train.X, train.y, { objective: 'binary:logistic', nRounds: 10, maxDepth: 1 });
+  it('counts splits per feature, never on a feature the trees cannot use', async () => {
+    const model = await fitGbdt(train.X, train.y, { objective: 'binary:logistic', nRounds: 10, maxDepth: 1 });
     const counts = featureImportance(model, 'split');
     let inner = 0;
     for (const t of model.trees) for (const l of t.left) if (l !== -1) inner++;
@@ -211,17 +212,20 @@ describe('fitGbdt behaviour', () => {
     assert.ok((gains[0] as number) > 0 && gains[2] === 0);
   });
 
-  it('same seed, same model; another seed samples differently', () => {
+  it('same seed, same model; another seed samples differently', async () => {
     const opts = { objective: 'binary:logistic', nRounds: 5, subsample: 0.5, colsampleBytree: 0.5 } as const;
-    assert.deepEqual(fitGbdt(train.X, train.y, { ...opts, seed: 3 }), fitGbdt(train.X, train.y, { ...opts, seed: 3 }));
+    assert.deepEqual(
+      await fitGbdt(train.X, train.y, { ...opts, seed: 3 }),
+      await fitGbdt(train.X, train.y, { ...opts, seed: 3 }),
+    );
     assert.notDeepEqual(
-      fitGbdt(train.X, train.y, { ...opts, seed: 3 }),
-      fitGbdt(train.X, train.y, { ...opts, seed: 4 }),
+      await fitGbdt(train.X, train.y, { ...opts, seed: 3 }),
+      await fitGbdt(train.X, train.y, { ...opts, seed: 4 }),
     );
   });
 
-  it('early stopping keeps the rounds up to the best validation score', () => {
-    const model = fitGbdt(train.X, train.cls, {
+  it('early stopping keeps the rounds up to the best validation score', async () => {
+    const model = await fitGbdt(train.X, train.cls, {
       objective: 'multi:softprob',
       nRounds: 500,
       learningRate: 0.5,
@@ -238,22 +242,25 @@ describe('fitGbdt behaviour', () => {
     assert.equal(model.trees.length, (model.bestIteration + 1) * 3);
   });
 
-  it('refuses bad labels and options with a KilnError naming the field', () => {
+  it('refuses bad labels and options with a KilnError naming the field', async () => {
     const isField = (field: string) => (e: unknown) => e instanceof KilnError && JSON.stringify(e).includes(field);
-    assert.throws(() => fitGbdt(train.X, Float64Array.of(1, 0), { objective: 'binary:logistic' }), isField('y'));
+    await assert.rejects(fitGbdt(train.X, Float64Array.of(1, 0), { objective: 'binary:logistic' }), isField('y'));
     const twos = new Float64Array(train.X.rows).fill(2);
-    assert.throws(() => fitGbdt(train.X, twos, { objective: 'binary:logistic' }), isField('y'));
-    assert.throws(() => fitGbdt(train.X, new Int32Array(train.X.rows), { objective: 'multi:softprob' }), isField('y'));
-    assert.throws(() => fitGbdt(train.X, train.y, { objective: 'binary:logistic', maxDepth: -1 }), isField('maxDepth'));
-    assert.throws(
-      () => fitGbdt(train.X, train.y, { objective: 'binary:logistic', earlyStoppingRounds: 3 }),
+    await assert.rejects(fitGbdt(train.X, twos, { objective: 'binary:logistic' }), isField('y'));
+    await assert.rejects(fitGbdt(train.X, new Int32Array(train.X.rows), { objective: 'multi:softprob' }), isField('y'));
+    await assert.rejects(
+      fitGbdt(train.X, train.y, { objective: 'binary:logistic', maxDepth: -1 }),
+      isField('maxDepth'),
+    );
+    await assert.rejects(
+      fitGbdt(train.X, train.y, { objective: 'binary:logistic', earlyStoppingRounds: 3 }),
       isField('earlyStoppingRounds'),
     );
-    assert.throws(
-      () => fitGbdt(train.X, train.y, { objective: 'binary:logistic', evalMetric: 'mlogloss' }),
+    await assert.rejects(
+      fitGbdt(train.X, train.y, { objective: 'binary:logistic', evalMetric: 'mlogloss' }),
       isField('evalMetric'),
     );
-    const model = fitGbdt(train.X, train.y, { objective: 'binary:logistic', nRounds: 1 });
+    const model = await fitGbdt(train.X, train.y, { objective: 'binary:logistic', nRounds: 1 });
     assert.throws(() => predictGbdt(model, zeros(2, 5)), isField('X'));
   });
 });
