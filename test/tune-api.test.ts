@@ -9,9 +9,6 @@ import { KilnClient } from '../src/sdk/index.js';
 import { StudiesApi, type Trial } from '../src/sdk/tune.js';
 import { buildApp, type KilnApp, type Stores } from '../src/server/index.js';
 import { testConfig } from '../src/server/testing/app.js';
-import type { Worker } from '../src/store/index.js';
-import { studyRoutes } from '../src/training/study-routes.js';
-import { startTuneWorker } from '../src/training/tune-worker.js';
 import { openTuningStores, trainingStudies } from './tune-training-fixtures.js';
 
 const PENGUINS = fileURLToPath(new URL('../node_modules/vega-datasets/data/penguins.json', import.meta.url));
@@ -57,7 +54,6 @@ describe('studies over HTTP: REST, the SDK and kiln tune', () => {
   let config: KilnConfig;
   let stores: Stores;
   let app: KilnApp;
-  let worker: Worker;
   let registry: RegistryService;
   let url: string;
   let studies: StudiesApi;
@@ -68,15 +64,12 @@ describe('studies over HTTP: REST, the SDK and kiln tune', () => {
     const services = trainingStudies(config, stores);
     registry = services.registry;
     app = await buildApp({ config, logger: silentLogger(), stores });
-    await app.register(studyRoutes, { prefix: '/api/v1/studies', studies: services.studies });
     url = await app.listen({ host: '127.0.0.1', port: 0 });
-    worker = startTuneWorker(stores.queue, services.studies.trialJobs(), { concurrency: 2 });
     await services.datasets.create(ctx, { name: 'penguins' });
     await services.datasets.ingestVersion(ctx, 'penguins', { path: PENGUINS });
     studies = new StudiesApi(new KilnClient({ baseUrl: url, retryDelayMs: 1 }));
   });
   after(async () => {
-    await worker?.close();
     await app?.close();
     await stores?.close();
     if (config !== undefined) await rm(config.home, { recursive: true, force: true });

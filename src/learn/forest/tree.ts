@@ -52,6 +52,21 @@ interface Split {
   score: number;
 }
 
+/**
+ * The rows a tree grows on, position-aligned: row `index[i]` has weight `weight[i]` and target
+ * `target[i]`. Partitioning moves all three together, so every node's rows, weights and targets are
+ * contiguous and the split search reads only the bin codes by row index.
+ */
+interface NodeRows {
+  index: Int32Array;
+  weight: Float64Array;
+  target: Float64Array;
+}
+
+function nodeRows(length: number): NodeRows {
+  return { index: new Int32Array(length), weight: new Float64Array(length), target: new Float64Array(length) };
+}
+
 /** A node's impurity (Gini, entropy or variance) from its sums, laid out as `TreeGrower.nodeStats` returns them. */
 function impurityOf(stats: Float64Array, classes: number, criterion: TreeParams['criterion']): number {
   if (classes === 0) {
@@ -105,8 +120,8 @@ export class TreeGrower {
   }
 
   /**
-   * Grows a tree on the rows `index` (ascending, each with weight > 0 in `weight`), drawing features
-   * with `rng`. `index` is reordered.
+   * Grows a tree on the rows `index` (ascending, each with weight > 0 in `weight`, which is indexed by
+   * row), drawing features with `rng`.
    */
   grow(index: Int32Array, weight: Float64Array, rng: () => number): GrownTree {
     const { classes, cols } = this.data;
@@ -116,7 +131,15 @@ export class TreeGrower {
     const weights: number[] = [];
     const impurity: number[] = [];
     const values: number[] = [];
-    const scratch = new Int32Array(index.length);
+    const { y } = this.data;
+    const rows: NodeRows = nodeRows(index.length);
+    for (let i = 0; i < index.length; i++) {
+      const r = index[i] as number;
+      rows.index[i] = r;
+      rows.weight[i] = weight[r] as number;
+      rows.target[i] = y[r] as number;
+    }
+    const scratch = nodeRows(index.length);
     const addNode = (): number => {
       nodes.feature.push(-1);
       nodes.threshold.push(0);
@@ -131,7 +154,7 @@ export class TreeGrower {
     };
     // Pending nodes as (id, begin, end, depth) quadruples with their sums; the left child is popped first.
     const stack: number[] = [addNode(), 0, index.length, 0];
-    const sums: Float64Array[] = [this.nodeStats(index, weight, 0, index.length)];
+    const sums: Float64Array[] = [this.nodeStats(rows, 0, index.length)];
     while (stack.length > 0) {
       const depth = stack.pop() as number;
       const end = stack.pop() as number;
@@ -152,12 +175,12 @@ export class TreeGrower {
         count < minSamplesSplit ||
         count < 2 * minSamplesLeaf ||
         nodeImpurity <= Number.EPSILON ||
-        !this.findSplit(index, weight, begin, end, rng);
+        !this.findSplit(rows, begin, end, rng);
       if (isLeaf) continue;
       const split = this.best;
       const leftSums = new Float64Array(stats.length);
       const rightSums = new Float64Array(stats.length);
-      const mid = this.partition(index, weight, scratch, begin, end, split, leftSums, rightSums);
+      const mid = this.partition(rows, scratch, begin, end, split, leftSums, rightSums);
       const leftId = addNode();
       const rightId = addNode();
       nodes.feature[id] = split.feature;
@@ -189,8 +212,9 @@ export class TreeGrower {
    * The sums of the rows `index[begin … end)`: [rows, weight, Σw·y, Σw·y² (regression) | the weight of
    * each class]. Children get theirs from {@link partition}, summed in the same row order.
    */
-  private nodeStats(index: Int32Array, weight: Float64Array, begin: number, end: number): Float64Array {
-    const { y, classes } = this.data;
+  private nodeStats(rows: NodeRows, begin: number, end: number): Float64Array {
+    const { classes } = this.data;
+    const { weight, target } = rows;
     const stats = new Float64Array(classes === 0 ? 4 : 2 + classes);
     stats[0] = end - begin;
     if (classes === 0) {
@@ -198,9 +222,8 @@ export class TreeGrower {
       let wy = 0;
       let wyy = 0;
       for (let i = begin; i < end; i++) {
-        const r = index[i] as number;
-        const rw = weight[r] as number;
-        const v = y[r] as number;
+        const rw = weight[i] as number;
+        const v = target[i] as number;
         w += rw;
         wy += rw * v;
         wyy += rw * v * v;
@@ -212,10 +235,9 @@ export class TreeGrower {
     }
     let w = 0;
     for (let i = begin; i < end; i++) {
-      const r = index[i] as number;
-      const rw = weight[r] as number;
+      const rw = weight[i] as number;
       w += rw;
-      const slot = 2 + (y[r] as number);
+      const slot = 2 + (target[i] as number);
       stats[slot] = (stats[slot] as number) + rw;
     }
     stats[1] = w;
@@ -226,7 +248,7 @@ export class TreeGrower {
    * Draws features as sklearn's best splitter does and leaves the best split in {@link best}; false when
    * no feature has a valid split.
    */
-  private findSplit(index: Int32Array, weight: Float64Array, begin: number, end: number, rng: () => number): boolean {
+  private findSplit(rows: NodeRows, begin: number, end: number, rng: () => number): boolean {
     const { order } = this;
     const cols = order.length;
     for (let f = 0; f < cols; f++) order[f] = f;
@@ -241,7 +263,7 @@ export class TreeGrower {
       order[pick] = order[drawn] as number;
       order[drawn] = f;
       visited++;
-      if (!this.scanFeature(index, weight, begin, end, f)) constant++;
+      if (!this.scanFeature(rows, begin, end, f)) constant++;
     }
     return this.best.feature >= 0;
   }
@@ -250,10 +272,11 @@ export class TreeGrower {
    * Builds feature f's histogram over the node's rows and updates {@link best} with its best split.
    * Returns false when the feature is constant in the node.
    */
-  private scanFeature(index: Int32Array, weight: Float64Array, begin: number, end: number, f: number): boolean {
+  private scanFeature(rows: NodeRows, begin: number, end: number, f: number): boolean {
     const { hist, touched, stride } = this;
-    const { codes, rows, y, classes } = this.data;
-    const offset = f * rows;
+    const { codes, classes } = this.data;
+    const { index, weight, target } = rows;
+    const offset = f * this.data.rows;
     let used = 0;
     // Regression adds w·y to slot 2, classification w to the slot of the row's class.
     const regression = classes === 0;
@@ -262,8 +285,8 @@ export class TreeGrower {
       const bin = codes[offset + r] as number;
       const o = bin * stride;
       if (hist[o] === 0) touched[used++] = bin;
-      const w = weight[r] as number;
-      const v = y[r] as number;
+      const w = weight[i] as number;
+      const v = target[i] as number;
       hist[o] = (hist[o] as number) + 1;
       hist[o + 1] = (hist[o + 1] as number) + w;
       if (regression) hist[o + 2] = (hist[o + 2] as number) + w * v;
@@ -358,70 +381,54 @@ export class TreeGrower {
   }
 
   /**
-   * Moves the rows going left to the front of `index[begin … end)`, keeping their order, and sums each
-   * side into `leftSums` / `rightSums` (zeroed; laid out as {@link nodeStats}). Returns where the right
-   * rows start.
+   * Moves the rows going left (with their weights and targets) to the front of positions
+   * `begin … end`, keeping their order, and sums each side into `leftSums` / `rightSums` (zeroed; laid
+   * out as {@link nodeStats}). Returns where the right rows start.
    */
   private partition(
-    index: Int32Array,
-    weight: Float64Array,
-    scratch: Int32Array,
+    rows: NodeRows,
+    scratch: NodeRows,
     begin: number,
     end: number,
     split: Split,
     leftSums: Float64Array,
     rightSums: Float64Array,
   ): number {
-    const { codes, rows, y, classes } = this.data;
-    const offset = split.feature * rows;
+    const { codes, classes } = this.data;
+    const { index, weight, target } = rows;
+    const offset = split.feature * this.data.rows;
     const { lastLeftBin, missingLeft } = split;
+    const regression = classes === 0;
     let l = begin;
     let s = 0;
-    if (classes === 0) {
-      let [wl, yl, yyl, wr, yr, yyr] = [0, 0, 0, 0, 0, 0];
-      for (let i = begin; i < end; i++) {
-        const r = index[i] as number;
-        const bin = codes[offset + r] as number;
-        const w = weight[r] as number;
-        const v = y[r] as number;
-        if (bin === MISSING_BIN ? missingLeft : bin <= lastLeftBin) {
-          index[l++] = r;
-          wl += w;
-          yl += w * v;
-          yyl += w * v * v;
-        } else {
-          scratch[s++] = r;
-          wr += w;
-          yr += w * v;
-          yyr += w * v * v;
-        }
+    for (let i = begin; i < end; i++) {
+      const r = index[i] as number;
+      const bin = codes[offset + r] as number;
+      const w = weight[i] as number;
+      const v = target[i] as number;
+      const sums = (bin === MISSING_BIN ? missingLeft : bin <= lastLeftBin) ? leftSums : rightSums;
+      if (sums === leftSums) {
+        index[l] = r;
+        weight[l] = w;
+        target[l++] = v;
+      } else {
+        scratch.index[s] = r;
+        scratch.weight[s] = w;
+        scratch.target[s++] = v;
       }
-      leftSums.set([0, wl, yl, yyl]);
-      rightSums.set([0, wr, yr, yyr]);
-    } else {
-      let wl = 0;
-      let wr = 0;
-      for (let i = begin; i < end; i++) {
-        const r = index[i] as number;
-        const bin = codes[offset + r] as number;
-        const w = weight[r] as number;
-        const slot = 2 + (y[r] as number);
-        if (bin === MISSING_BIN ? missingLeft : bin <= lastLeftBin) {
-          index[l++] = r;
-          wl += w;
-          leftSums[slot] = (leftSums[slot] as number) + w;
-        } else {
-          scratch[s++] = r;
-          wr += w;
-          rightSums[slot] = (rightSums[slot] as number) + w;
-        }
+      sums[1] = (sums[1] as number) + w;
+      if (regression) {
+        sums[2] = (sums[2] as number) + w * v;
+        sums[3] = (sums[3] as number) + w * v * v;
+      } else {
+        sums[2 + v] = (sums[2 + v] as number) + w;
       }
-      leftSums[1] = wl;
-      rightSums[1] = wr;
     }
     leftSums[0] = l - begin;
     rightSums[0] = s;
-    for (let j = 0; j < s; j++) index[l + j] = scratch[j] as number;
+    index.set(scratch.index.subarray(0, s), l);
+    weight.set(scratch.weight.subarray(0, s), l);
+    target.set(scratch.target.subarray(0, s), l);
     return l;
   }
 }
