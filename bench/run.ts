@@ -10,6 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { dataFlightsBenchmark } from './data-flights.js';
 import { gbdtBenchmark } from './gbdt.js';
+import { gbdtFlightsBenchmark } from './gbdt-flights.js';
 import { healthBenchmark } from './health.js';
 import { historyBenchmark } from './history.js';
 import { ingestBenchmark } from './ingest.js';
@@ -27,6 +28,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   historyBenchmark,
   dataFlightsBenchmark,
   gbdtBenchmark,
+  gbdtFlightsBenchmark,
   tpeBenchmark,
 ];
 

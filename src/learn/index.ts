@@ -43,7 +43,9 @@ export {
 export {
   type BinnedMatrix,
   type Binner,
+  type BinnerOptions,
   binMatrix,
+  binMatrixByRows,
   binOf,
   featureImportance,
   fitBinner,
@@ -53,6 +55,7 @@ export {
   type GbdtModel,
   type GbdtObjective,
   type GbdtOptions,
+  type GbdtRoundInfo,
   type GbdtTree,
   MAX_BINS,
   MISSING_BIN,
