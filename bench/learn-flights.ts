@@ -11,11 +11,12 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { fitForest, predictForestProba } from '../src/learn/forest/index.js';
 import {
   createRng,
+  fitForest,
   fitLogisticRegression,
   type Matrix,
+  predictForestProba,
   predictLogisticProba,
   rocAuc,
   shuffleInPlace,

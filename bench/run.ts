@@ -14,6 +14,7 @@ import { gbdtFlightsBenchmark } from './gbdt-flights.js';
 import { healthBenchmark } from './health.js';
 import { historyBenchmark } from './history.js';
 import { ingestBenchmark } from './ingest.js';
+import { learnFlightsBenchmark } from './learn-flights.js';
 import type { Benchmark, BenchOptions } from './lib/benchmark.js';
 import { printResult, progress } from './lib/result.js';
 import { logMetricLatencyBenchmark } from './log-metric-latency.js';
@@ -30,6 +31,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   gbdtBenchmark,
   gbdtFlightsBenchmark,
   tpeBenchmark,
+  learnFlightsBenchmark,
 ];
 
 const USAGE = `usage: npm run bench -- <name|all> [--rounds n] [--duration s] [--warmup s] [--connections n] [--tool wrk|autocannon] [--no-build] [--strict]`;

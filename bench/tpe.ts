@@ -7,7 +7,7 @@ import {
   type SearchSpace,
   suggest,
   type TrialRecord,
-} from '../src/learn/tune/index.js';
+} from '../src/learn/index.js';
 import type { Benchmark } from './lib/benchmark.js';
 import { ROOT } from './lib/kiln.js';
 import { describeMachine } from './lib/machine.js';

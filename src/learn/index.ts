@@ -11,6 +11,20 @@ export {
   type TimeSeriesSplitOptions,
   timeSeriesSplit,
 } from './cv.js';
+export {
+  type ForestClassWeight,
+  type ForestCriterion,
+  type ForestFit,
+  type ForestMaxFeatures,
+  type ForestModel,
+  type ForestOptions,
+  type ForestTask,
+  type ForestTree,
+  fitForest,
+  fitForestWithOob,
+  predictForest,
+  predictForestProba,
+} from './forest/index.js';
 export { exportOnnx, ONNX_OUTPUTS } from './formats/onnx/export.js';
 export { MISSING_STRING as ONNX_MISSING_CATEGORY } from './formats/onnx/preprocess.js';
 export {
