@@ -108,6 +108,27 @@ export class ExperimentService {
   }
 
   /**
+   * The experiment named `name`, created when missing (a concurrent creation is tolerated); the
+   * workspace's default experiment when `name` is undefined. What jobs that log runs into an
+   * experiment named by the user need.
+   *
+   * @example
+   * const { experimentId } = await experiments.getOrCreateByName(ctx, 'churn');
+   */
+  async getOrCreateByName(ctx: RequestContext, name: string | undefined): Promise<Experiment> {
+    if (name === undefined) return this.defaultExperiment(ctx);
+    const checked = checkName('experiment_name', name);
+    const found = await this.store.getExperimentByName(ctx.workspace, checked);
+    if (found !== undefined) return this.toExperiment(found);
+    try {
+      return await this.create(ctx, { name: checked });
+    } catch (err) {
+      if (err instanceof KilnError && err.code === 'RESOURCE_ALREADY_EXISTS') return this.getByName(ctx, checked);
+      throw err;
+    }
+  }
+
+  /**
    * The experiment runs go to when the caller names none: `0` in workspace `default`; elsewhere
    * the workspace's experiment named `Default`, created on first use.
    */

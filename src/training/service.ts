@@ -390,22 +390,7 @@ export class TrainingService {
   }
 
   private async experimentId(ctx: RequestContext, name: string | undefined): Promise<string> {
-    const { experiments } = this.deps.tracking;
-    if (name === undefined) return (await experiments.defaultExperiment(ctx)).experimentId;
-    try {
-      return (await experiments.getByName(ctx, name)).experimentId;
-    } catch (err) {
-      if (!(err instanceof KilnError && err.code === 'RESOURCE_DOES_NOT_EXIST')) throw err;
-    }
-    try {
-      return (await experiments.create(ctx, { name })).experimentId;
-    } catch (err) {
-      // Another job created it in between.
-      if (err instanceof KilnError && err.code === 'RESOURCE_ALREADY_EXISTS') {
-        return (await experiments.getByName(ctx, name)).experimentId;
-      }
-      throw err;
-    }
+    return (await this.deps.tracking.experiments.getOrCreateByName(ctx, name)).experimentId;
   }
 
   private async version(ctx: RequestContext, ref: DatasetRef): Promise<DatasetVersion> {

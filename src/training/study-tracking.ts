@@ -31,21 +31,7 @@ export class StudyTracking {
 
   /** The experiment named in the spec (created on first use), else the workspace's default one. */
   async experimentId(ctx: RequestContext, name: string | undefined): Promise<string> {
-    const { experiments } = this.tracking;
-    if (name === undefined) return (await experiments.defaultExperiment(ctx)).experimentId;
-    try {
-      return (await experiments.getByName(ctx, name)).experimentId;
-    } catch (err) {
-      if (!(err instanceof KilnError && err.code === 'RESOURCE_DOES_NOT_EXIST')) throw err;
-    }
-    try {
-      return (await experiments.create(ctx, { name })).experimentId;
-    } catch (err) {
-      if (err instanceof KilnError && err.code === 'RESOURCE_ALREADY_EXISTS') {
-        return (await experiments.getByName(ctx, name)).experimentId;
-      }
-      throw err;
-    }
+    return (await this.tracking.experiments.getOrCreateByName(ctx, name)).experimentId;
   }
 
   /** Creates the study's parent run with the spec as params and tags. */
