@@ -116,25 +116,29 @@ function logLossObjective(
   const z = new Float64Array(m);
   let totalWeight = 0;
   for (let r = 0; r < X.rows; r++) totalWeight += sampleWeight[r] as number;
+  const data = X.data;
+  const rows = X.rows;
   return (theta: Float64Array, grad: Float64Array): number => {
     grad.fill(0);
     let loss = 0;
-    for (let r = 0; r < X.rows; r++) {
+    for (let r = 0; r < rows; r++) {
       const s = sampleWeight[r] as number;
       if (s === 0) continue;
       const off = r * p;
       for (let c = 0; c < m; c++) {
         let v = theta[m * p + c] as number;
         const w = c * p;
-        for (let j = 0; j < p; j++) v += (theta[w + j] as number) * (X.data[off + j] as number);
+        for (let j = 0; j < p; j++) v += (theta[w + j] as number) * (data[off + j] as number);
         z[c] = v;
       }
       const label = y[r] as number;
       if (m === 1) {
         const v = z[0] as number;
-        const softplus = v > 0 ? v + Math.log1p(Math.exp(-v)) : Math.log1p(Math.exp(v));
+        // One exp serves both the softplus and the sigmoid: e = exp(-|v|).
+        const e = Math.exp(-Math.abs(v));
+        const softplus = Math.max(v, 0) + Math.log1p(e);
         loss += s * (softplus - (label === 1 ? v : 0));
-        const prob = v >= 0 ? 1 / (1 + Math.exp(-v)) : Math.exp(v) / (1 + Math.exp(v));
+        const prob = v >= 0 ? 1 / (1 + e) : e / (1 + e);
         z[0] = s * (prob - label);
       } else {
         let max = Number.NEGATIVE_INFINITY;
@@ -148,7 +152,7 @@ function logLossObjective(
       for (let c = 0; c < m; c++) {
         const residual = z[c] as number;
         const w = c * p;
-        for (let j = 0; j < p; j++) grad[w + j] = (grad[w + j] as number) + residual * (X.data[off + j] as number);
+        for (let j = 0; j < p; j++) grad[w + j] = (grad[w + j] as number) + residual * (data[off + j] as number);
         grad[m * p + c] = (grad[m * p + c] as number) + residual;
       }
     }
