@@ -24,4 +24,5 @@ export {
 } from './errors.js';
 export { hexId, requestId } from './ids.js';
 export { createLogger, LOG_LEVELS, type Logger, type LogLevel, silentLogger } from './logging.js';
+export { startModuleWorker } from './threads.js';
 export { KILN_VERSION } from './version.js';

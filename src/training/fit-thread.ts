@@ -1,5 +1,5 @@
-import { Worker } from 'node:worker_threads';
-import { type ErrorCode, KilnError } from '../core/index.js';
+import type { Worker } from 'node:worker_threads';
+import { type ErrorCode, KilnError, startModuleWorker } from '../core/index.js';
 import type { Frame, IterationHook, SignatureType, TrainResult, TrainSpec } from '../learn/index.js';
 
 /** What the fit worker thread is started with. */
@@ -21,19 +21,8 @@ export type FitMessage =
   | { type: 'result'; result: TrainResult }
   | { type: 'error'; error: { code: ErrorCode; message: string; details?: Record<string, unknown> } };
 
-const UNDER_TSX = import.meta.url.endsWith('.ts');
-/** The worker entry next to this file: `.ts` under tsx, `.js` once compiled. */
-const WORKER_URL = new URL(UNDER_TSX ? './fit-worker.ts' : './fit-worker.js', import.meta.url);
-
-/**
- * Starts the entry. Node 20 does not carry tsx's module hooks into worker threads, so under tsx a
- * small bootstrap registers them in the worker before importing the TypeScript entry.
- */
 function startWorker(options: { workerData: unknown; transferList: ArrayBuffer[] }): Worker {
-  if (!UNDER_TSX) return new Worker(WORKER_URL, options);
-  const api = import.meta.resolve('tsx/esm/api');
-  const bootstrap = `import(${JSON.stringify(api)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER_URL.href)}); });`;
-  return new Worker(bootstrap, { ...options, eval: true });
+  return startModuleWorker(import.meta.url, 'fit-worker', options);
 }
 
 function buffersOf(frames: readonly (Frame | undefined)[]): ArrayBuffer[] {

@@ -1,39 +1,10 @@
-import { extname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startModuleWorker } from '../../core/index.js';
 import type { GrownTree } from './tree.js';
 import type { ForestWorkerData, ForestWorkerMessage } from './worker.js';
 
-const MODULE_EXTENSION = extname(fileURLToPath(import.meta.url));
-
-/** The worker entry beside this module: `worker.ts` when running from source, `worker.js` from dist/. */
-const WORKER_URL = new URL(`./worker${MODULE_EXTENSION}`, import.meta.url);
-
-/**
- * Under tsx on Node 20 a worker does not get tsx's loader from the inherited `--import tsx`, so from
- * source a worker starts with this script, which registers tsx in the worker and then imports the
- * TypeScript entry.
- */
-const TSX_BOOTSTRAP = `
-const { workerData } = require('node:worker_threads');
-import(workerData.tsxApi).then((tsx) => { tsx.register(); return import(workerData.entry); });
-`;
-
 function startWorker(data: ForestWorkerData): Worker {
-  const options = { workerData: data, stdout: false, stderr: false };
-  if (MODULE_EXTENSION !== '.ts') return new Worker(WORKER_URL, options);
-  let tsxApi: string;
-  try {
-    tsxApi = import.meta.resolve('tsx/esm/api');
-  } catch {
-    // Another TypeScript loader: rely on the worker inheriting it.
-    return new Worker(WORKER_URL, options);
-  }
-  return new Worker(TSX_BOOTSTRAP, {
-    ...options,
-    eval: true,
-    workerData: { ...data, tsxApi, entry: WORKER_URL.href },
-  });
+  return startModuleWorker(import.meta.url, 'worker', { workerData: data, stdout: false, stderr: false });
 }
 
 /**
