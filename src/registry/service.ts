@@ -65,6 +65,22 @@ export class RegistryService {
     return models.createRegisteredModel(this.deps, ctx, input);
   }
 
+  /**
+   * The registered model `name`, created when missing (a concurrent creation is tolerated): what
+   * jobs that register their result under a user-chosen name need.
+   *
+   * @example
+   * await registry.getOrCreateRegisteredModel(ctx, 'churn');
+   */
+  async getOrCreateRegisteredModel(ctx: RequestContext, name: string): Promise<RegisteredModel> {
+    try {
+      return await this.createRegisteredModel(ctx, { name });
+    } catch (err) {
+      if (err instanceof KilnError && err.code === 'RESOURCE_ALREADY_EXISTS') return this.getRegisteredModel(ctx, name);
+      throw err;
+    }
+  }
+
   getRegisteredModel(ctx: RequestContext, name: string): Promise<RegisteredModel> {
     return models.getRegisteredModel(this.deps, ctx, name);
   }

@@ -1,5 +1,6 @@
 import { KilnError } from '../core/index.js';
 import type { KilnClient } from './client.js';
+import { sleep } from './retry.js';
 
 /** A learner parameter value; strings are coerced by the server by the parameter's declared type. */
 export type TrainingParamValue = string | number | boolean;
@@ -62,19 +63,10 @@ export interface WaitOptions {
 
 const FINISHED = new Set(['completed', 'failed']);
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      signal?.removeEventListener('abort', abort);
-      resolve();
-    }
-    function abort(): void {
-      clearTimeout(timer);
-      reject(new KilnError('CANCELLED', 'waiting for the training job was cancelled'));
-    }
-    if (signal?.aborted === true) abort();
-    else signal?.addEventListener('abort', abort, { once: true });
+/** Waits between polls; an abort ends the wait with CANCELLED. */
+function pause(ms: number, signal?: AbortSignal): Promise<void> {
+  return sleep(ms, signal).catch(() => {
+    throw new KilnError('CANCELLED', 'waiting for the training job was cancelled');
   });
 }
 
@@ -117,7 +109,7 @@ export class TrainingApi {
       if (Date.now() >= deadline) {
         throw new KilnError('DEADLINE_EXCEEDED', `training job ${id} is still ${job.state}`, { id, state: job.state });
       }
-      await sleep(Math.min(options.pollMs ?? 1000, Math.max(0, deadline - Date.now())), options.signal);
+      await pause(Math.min(options.pollMs ?? 1000, Math.max(0, deadline - Date.now())), options.signal);
     }
   }
 

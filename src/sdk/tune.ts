@@ -1,5 +1,6 @@
 import { KilnError } from '../core/index.js';
 import type { KilnClient } from './client.js';
+import { sleep } from './retry.js';
 
 /** A sampled or fixed parameter value. */
 export type StudyParamValue = string | number | boolean | null;
@@ -84,18 +85,10 @@ export interface StudyWaitOptions {
 
 const POLL_MS = 1000;
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(new KilnError('CANCELLED', 'waiting for the study was cancelled'));
-    };
-    if (signal?.aborted) onAbort();
-    else signal?.addEventListener('abort', onAbort, { once: true });
+/** Waits between polls; an abort ends the wait with CANCELLED. */
+function pause(ms: number, signal?: AbortSignal): Promise<void> {
+  return sleep(ms, signal).catch(() => {
+    throw new KilnError('CANCELLED', 'waiting for the study was cancelled');
   });
 }
 
@@ -188,7 +181,7 @@ export class StudiesApi {
         throw new KilnError('INVALID_STATE', `Study ${id} failed: ${study.error ?? 'no reason recorded'}`, { id });
       }
       if (study.state !== 'running') return study;
-      await sleep(options.pollMs ?? POLL_MS, options.signal);
+      await pause(options.pollMs ?? POLL_MS, options.signal);
     }
   }
 

@@ -371,11 +371,7 @@ export class TrainingService {
     result: TrainResult,
   ): Promise<{ name: string; version: number }> {
     const { registry } = this.deps;
-    try {
-      await registry.createRegisteredModel(ctx, { name });
-    } catch (err) {
-      if (!(err instanceof KilnError && err.code === 'RESOURCE_ALREADY_EXISTS')) throw err;
-    }
+    await registry.getOrCreateRegisteredModel(ctx, name);
     const version = await registry.createModelVersion(ctx, {
       name,
       source,

@@ -142,11 +142,7 @@ export class StudyTracking {
         field: 'register_best',
       });
     }
-    try {
-      await this.registry.createRegisteredModel(ctx, { name });
-    } catch (err) {
-      if (!(err instanceof KilnError && err.code === 'RESOURCE_ALREADY_EXISTS')) throw err;
-    }
+    await this.registry.getOrCreateRegisteredModel(ctx, name);
     const version = await this.registry.createModelVersion(ctx, {
       name,
       source: trial.modelUri,
