@@ -19,6 +19,7 @@ import type { Benchmark, BenchOptions } from './lib/benchmark.js';
 import { printResult, progress } from './lib/result.js';
 import { logMetricLatencyBenchmark } from './log-metric-latency.js';
 import { searchBenchmark } from './search.js';
+import { serveBenchmark } from './serve.js';
 import { tpeBenchmark } from './tpe.js';
 
 const BENCHMARKS: readonly Benchmark[] = [
@@ -32,6 +33,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   gbdtFlightsBenchmark,
   tpeBenchmark,
   learnFlightsBenchmark,
+  serveBenchmark,
 ];
 
 const USAGE = `usage: npm run bench -- <name|all> [--rounds n] [--duration s] [--warmup s] [--connections n] [--tool wrk|autocannon] [--no-build] [--strict]`;

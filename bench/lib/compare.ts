@@ -1,4 +1,5 @@
-import type { LoadResult, LoadTool } from './load.js';
+import { readFileSync } from 'node:fs';
+import type { LoadRequest, LoadResult, LoadTool } from './load.js';
 import { runLoad } from './load.js';
 import type { ServerProcess } from './process.js';
 import { median, progress, round } from './result.js';
@@ -7,6 +8,12 @@ import { median, progress, round } from './result.js';
 export interface Contender {
   name: string;
   start(round: number): Promise<ServerProcess>;
+  /** This contender's own path (default the comparison's `path`), e.g. another protocol's route. */
+  path?: string;
+  /** This contender's own method, body and headers (default the comparison's `request`). */
+  request?: LoadRequest;
+  /** Called after each measured run, before the process stops (e.g. to read its memory). */
+  onMeasured?(server: ServerProcess, load: LoadResult): void;
 }
 
 export interface CompareOptions {
@@ -19,6 +26,8 @@ export interface CompareOptions {
   warmupSec: number;
   connections: number;
   tool?: LoadTool;
+  /** Method, body and headers of every request (default a plain GET); a contender may override it. */
+  request?: LoadRequest;
 }
 
 /** Median and per-round figures of one contender. */
@@ -61,12 +70,14 @@ export async function compareThroughput(options: CompareOptions): Promise<Conten
       const contender = options.contenders[(i + round) % count] as Contender;
       const server = await contender.start(round);
       try {
-        const url = `${server.url}${options.path}`;
-        await expectOk(url, contender.name);
+        const url = `${server.url}${contender.path ?? options.path}`;
+        const request = contender.request ?? options.request ?? {};
+        await expectOk(url, contender.name, request);
         const shared = {
           url,
           connections: options.connections,
           core: 1,
+          ...request,
           ...(options.tool ? { tool: options.tool } : {}),
         };
         if (options.warmupSec > 0) await runLoad({ ...shared, durationSec: options.warmupSec });
@@ -77,6 +88,7 @@ export async function compareThroughput(options: CompareOptions): Promise<Conten
         const logBytes = server.logBytes() - logBefore;
         const cpuSeconds = cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore;
         runs.get(contender.name)?.push({ load, logBytes, cpuSeconds });
+        contender.onMeasured?.(server, load);
         const cpu = cpuSeconds === undefined ? '' : `, ${((cpuSeconds / load.requests) * 1e6).toFixed(1)} µs CPU/req`;
         progress(
           `round ${round + 1}/${options.rounds} ${contender.name}: ${Math.round(load.requestsPerSec)} req/s (p50 ${load.latencyP50Ms} ms, p99 ${load.latencyP99Ms} ms${cpu}, ${load.tool})`,
@@ -114,8 +126,14 @@ function rates(list: readonly { load: LoadResult }[]): number[] {
   return list.map((run) => run.load.requestsPerSec);
 }
 
-async function expectOk(url: string, name: string): Promise<void> {
-  const response = await fetch(url);
+async function expectOk(url: string, name: string, request: LoadRequest): Promise<void> {
+  const method = request.method ?? 'GET';
+  const response = await fetch(url, {
+    method,
+    headers: { ...request.headers },
+    ...(request.bodyFile === undefined ? {} : { body: readFileSync(request.bodyFile) }),
+  });
   const body = await response.text();
-  if (response.status !== 200) throw new Error(`${name}: GET ${url} answered ${response.status}: ${body}`);
+  if (response.status !== 200)
+    throw new Error(`${name}: ${method} ${url} answered ${response.status}: ${body.slice(0, 500)}`);
 }

@@ -1,5 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { pinnedCommand } from './machine.js';
 
 /** Which HTTP load generator drives a benchmark. */
@@ -19,9 +21,22 @@ export interface LoadResult {
   requests: number;
   latencyP50Ms: number;
   latencyP99Ms: number;
+  /** Answers outside 2xx; only with `allowFailures` can it be above 0 (autocannon only). */
+  non2xx?: number;
+  /** Socket errors and timeouts; only with `allowFailures` can it be above 0 (autocannon only). */
+  errors?: number;
 }
 
-export interface LoadOptions {
+/** A request other than a plain GET: its method, a file holding its body, and extra headers. */
+export interface LoadRequest {
+  /** Default GET. */
+  method?: string;
+  /** A file whose bytes are the body of every request (a file, not an argument: bodies may exceed the argv limit). */
+  bodyFile?: string;
+  headers?: Readonly<Record<string, string>>;
+}
+
+export interface LoadOptions extends LoadRequest {
   url: string;
   connections: number;
   durationSec: number;
@@ -29,6 +44,16 @@ export interface LoadOptions {
   core: number;
   /** Forces a tool; by default wrk when installed, otherwise autocannon. */
   tool?: LoadTool;
+  /**
+   * Fixed-rate load: requests per second over all connections (autocannon `-R`), for latency at a
+   * given load rather than at saturation. wrk cannot pace requests, so a rate needs autocannon.
+   */
+  rate?: number;
+  /**
+   * Report non-2xx answers and socket errors in the result instead of throwing (autocannon only):
+   * for runs that count failures, such as a swap under load.
+   */
+  allowFailures?: boolean;
 }
 
 /** wrk when it is on the PATH (lighter on its core than a Node load generator), else autocannon. */
@@ -40,12 +65,46 @@ export function defaultLoadTool(): LoadTool {
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const tool = options.tool ?? defaultLoadTool();
   if (tool === 'wrk') {
-    const args = ['-t1', `-c${options.connections}`, `-d${options.durationSec}s`, '--latency', options.url];
+    if (options.rate !== undefined)
+      throw new Error('fixed-rate load (rate) needs autocannon; wrk cannot pace requests');
+    if (options.allowFailures === true) throw new Error('allowFailures needs autocannon');
+    const args = ['-t1', `-c${options.connections}`, `-d${options.durationSec}s`, '--latency'];
+    if (hasRequest(options)) args.push('-s', wrkRequestScript(options));
+    args.push(options.url);
     return parseWrk(await runPinned(options.core, 'wrk', args));
   }
   const bin = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
-  const args = [bin, '-j', '-c', String(options.connections), '-d', String(options.durationSec), options.url];
-  return parseAutocannon(await runPinned(options.core, process.execPath, args));
+  const args = [bin, '-j', '-c', String(options.connections), '-d', String(options.durationSec)];
+  if (options.method !== undefined) args.push('-m', options.method);
+  if (options.bodyFile !== undefined) args.push('-i', options.bodyFile);
+  for (const [key, value] of Object.entries(options.headers ?? {})) args.push('-H', `${key}=${value}`);
+  if (options.rate !== undefined) args.push('-R', String(options.rate));
+  args.push(options.url);
+  const report = await runPinned(options.core, process.execPath, args);
+  return parseAutocannon(report, options.allowFailures === true);
+}
+
+function hasRequest(request: LoadRequest): boolean {
+  return request.method !== undefined || request.bodyFile !== undefined || request.headers !== undefined;
+}
+
+/** A wrk Lua script (next to the body file, or in the temp dir) setting the method, body and headers. */
+function wrkRequestScript(request: LoadRequest): string {
+  const lines: string[] = [];
+  if (request.method !== undefined) lines.push(`wrk.method = ${JSON.stringify(request.method)}`);
+  if (request.bodyFile !== undefined) {
+    lines.push(
+      `local f = assert(io.open(${JSON.stringify(request.bodyFile)}, "rb"))`,
+      'wrk.body = f:read("*a")',
+      'f:close()',
+    );
+  }
+  for (const [key, value] of Object.entries(request.headers ?? {})) {
+    lines.push(`wrk.headers[${JSON.stringify(key)}] = ${JSON.stringify(value)}`);
+  }
+  const file = `${request.bodyFile ?? `${tmpdir()}/kiln-bench-wrk-${process.pid}`}.lua`;
+  writeFileSync(file, `${lines.join('\n')}\n`);
+  return file;
 }
 
 /** Runs a command pinned to `core`, resolving to its stdout; rejects on a non-zero exit. */
@@ -106,10 +165,13 @@ interface AutocannonJson {
   latency: { p50: number; p99: number };
 }
 
-/** Parses `autocannon -j` output; throws on errors, timeouts or non-2xx responses. */
-export function parseAutocannon(report: string): LoadResult {
+/**
+ * Parses `autocannon -j` output; throws on errors, timeouts or non-2xx responses unless
+ * `allowFailures`, when they are counted in the result instead.
+ */
+export function parseAutocannon(report: string, allowFailures = false): LoadResult {
   const json = JSON.parse(report) as AutocannonJson;
-  if (json.errors > 0 || json.timeouts > 0 || json.non2xx > 0) {
+  if (!allowFailures && (json.errors > 0 || json.timeouts > 0 || json.non2xx > 0)) {
     throw new Error(
       `load run had failures (errors ${json.errors}, timeouts ${json.timeouts}, non-2xx ${json.non2xx}); not a valid measurement`,
     );
@@ -120,5 +182,7 @@ export function parseAutocannon(report: string): LoadResult {
     requests: json.requests.total,
     latencyP50Ms: json.latency.p50,
     latencyP99Ms: json.latency.p99,
+    non2xx: json.non2xx,
+    errors: json.errors + json.timeouts,
   };
 }

@@ -7,8 +7,10 @@ import { registerDbCommands } from './commands/db.js';
 import { registerExperimentCommands } from './commands/experiments.js';
 import { registerHealthCommand } from './commands/health.js';
 import { registerModelCommands } from './commands/models.js';
+import { registerPackageCommands } from './commands/package.js';
 import { registerRunCommand } from './commands/run.js';
 import { registerRunCommands } from './commands/runs.js';
+import { registerServeCommand } from './commands/serve.js';
 import { registerServerCommand } from './commands/server.js';
 import { registerTrainCommand } from './commands/train.js';
 import { registerTuneCommands } from './commands/tune.js';
@@ -44,6 +46,8 @@ export function createProgram(env: Env): Command {
     .addHelpText('after', EXIT_CODES_HELP);
 
   registerServerCommand(program, env);
+  registerServeCommand(program, env);
+  registerPackageCommands(program, env);
   registerWorkerCommand(program, env);
   registerDbCommands(program, env);
   registerConfigCommand(program, env);

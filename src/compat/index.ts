@@ -1,7 +1,7 @@
 /**
- * Adapters that speak foreign protocols over Kiln's services: today the MLflow REST 2.0 API
- * (tracking and registry) and MLflow's artifact proxy, so the stock MLflow clients work against
- * Kiln unchanged.
+ * Adapters that speak foreign protocols over Kiln's services: the MLflow REST 2.0 API (tracking
+ * and registry), MLflow's artifact proxy and its scoring server (`/invocations`), so the stock MLflow
+ * clients work against Kiln unchanged; and the Open Inference Protocol v2 (KServe, Triton clients).
  *
  * @example
  * await app.register(mlflowRoutes, { services: { tracking, registry, artifacts } });
@@ -15,3 +15,5 @@ export {
   type MlflowRoutesOptions,
   mlflowRoutes,
 } from './mlflow/routes.js';
+export { mlflowScoringRoutes } from './mlflow/scoring.js';
+export * from './oip/index.js';

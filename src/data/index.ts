@@ -1,3 +1,13 @@
+export {
+  type AppendColumnsInput,
+  type AppendedColumn,
+  type AppendedValues,
+  type AppendProgress,
+  type ChunkColumn,
+  type ChunkColumnKind,
+  checkReadable,
+  MAX_CHUNK_ROWS,
+} from './append-columns.js';
 export { DATASET_NAME_PATTERN } from './checks.js';
 export { type ColumnarTable, readColumns } from './columns.js';
 export { type DatasetReference, parseDeriveQuery, rewriteReferences } from './derive.js';
@@ -57,6 +67,7 @@ export {
 } from './operations.js';
 export { type PiiAction, type PiiKind, type PiiReport, piiProjection, scanPii } from './pii.js';
 export { HISTOGRAM_BINS, profileParquet, TOP_K } from './profile.js';
+export { type StepProvenance, stepProvenance, stepSource } from './provenance.js';
 export {
   convertParquet,
   type DownloadFormat,

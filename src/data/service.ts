@@ -1,9 +1,10 @@
 import { createReadStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import { hexId, KilnError, type RequestContext } from '../core/index.js';
 import { type BlobStore, decodeKeysetToken, encodeKeysetToken, nowIso } from '../store/index.js';
+import { type AppendColumnsInput, appendColumnsInSession, checkAppendInput, checkReadable } from './append-columns.js';
 import {
   checkDescription,
   checkName,
@@ -40,6 +41,7 @@ import {
   type UploadVersionInput,
 } from './operations.js';
 import { applyPiiPolicy, type PiiReport, scanPii } from './pii.js';
+import { stepSource } from './provenance.js';
 import {
   checkPage,
   convertParquet,
@@ -335,6 +337,48 @@ export class DatasetService {
       }
       return made;
     });
+  }
+
+  /**
+   * Records version `input.version` of `input.dataset` with columns computed chunk by chunk (see
+   * {@link AppendColumnsInput}) as the next version of `target` (created when missing), with lineage
+   * to the input and the step's provenance as its source. Nothing is recorded if reading, computing
+   * or validation fails. The Parquet leaves the DuckDB session before recording, so a suite check
+   * never waits for a second session while this one is held.
+   */
+  async appendColumns(ctx: RequestContext, target: string, input: AppendColumnsInput): Promise<DatasetVersion> {
+    checkName(target, 'target');
+    checkAppendInput(input);
+    const dataset = await this.get(ctx, input.dataset);
+    const source = await this.resolveVersion(dataset, positive(input.version, 'version'), 'version');
+    checkReadable(source.schema, input.read);
+    const path = await this.files.path(source.blobKey);
+    const dir = await mkdtemp(join(tmpdir(), 'kiln-append-'));
+    try {
+      const parquetPath = join(dir, 'appended.parquet');
+      const description = await withDuckSession(this.duck, async (session) => {
+        await session.view('kiln_data', path);
+        await session.lockDown();
+        const output = session.path('appended.parquet');
+        await appendColumnsInSession(session.connection, 'kiln_data', source.schema, input, output);
+        const described = await describeParquet(session.connection, output, this.options.categorical);
+        await rename(output, parquetPath);
+        return described;
+      });
+      const digest = await sha256File(parquetPath);
+      return await this.record(ctx, await this.getOrCreate(ctx, target), {
+        parquetPath,
+        digest,
+        blobKey: `datasets/sha256/${digest}.parquet`,
+        sourceKind: 'step',
+        source: stepSource(input.provenance),
+        format: 'parquet',
+        description,
+        inputs: [{ datasetId: dataset.id, dataset: dataset.name, version: source.version, role: input.role }],
+      });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   }
 
   /**

@@ -1,7 +1,9 @@
 import { KilnError } from '../core/index.js';
 import { DataApi } from './data.js';
+import { DeploymentsApi } from './deployments.js';
 import { RegistryApi } from './registry.js';
 import { backoffMs, IDEMPOTENT_METHODS, RETRYABLE_STATUSES, retryAfterMs, sleep } from './retry.js';
+import { ScoringApi } from './scoring.js';
 import { TrackingApi } from './tracking.js';
 import { TrainingApi } from './training.js';
 import { type AttemptInput, attempt, errorFromResponse, successBody } from './transport.js';
@@ -95,6 +97,10 @@ export class KilnClient {
   readonly data: DataApi;
   readonly training: TrainingApi;
   readonly studies: StudiesApi;
+  /** Deployments: create, update weights, promote, roll back, status; and predictions through them. */
+  readonly deployments: DeploymentsApi;
+  /** Batch scoring jobs: a model over a dataset version into a new version. */
+  readonly scoring: ScoringApi;
   private readonly headers: Record<string, string>;
   private readonly timeoutMs: number;
   private readonly retries: number;
@@ -127,6 +133,8 @@ export class KilnClient {
     this.data = new DataApi(this);
     this.training = new TrainingApi(this);
     this.studies = new StudiesApi(this);
+    this.deployments = new DeploymentsApi(this);
+    this.scoring = new ScoringApi(this);
   }
 
   /** Creates a study and waits for it; resolves the final study with its best trial. */

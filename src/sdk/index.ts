@@ -11,6 +11,25 @@ export {
   type SuiteDocument,
   type UploadFileOptions,
 } from './data.js';
+export {
+  type Deployment,
+  type DeploymentInput,
+  type DeploymentPageParams,
+  type DeploymentRevision,
+  type DeploymentRole,
+  type DeploymentSettings,
+  type DeploymentSpec,
+  type DeploymentStatus,
+  type DeploymentStrategy,
+  DeploymentsApi,
+  type DeploymentTargetInput,
+  type DeploymentTargetStatus,
+  type DeploymentUpdate,
+  type Prediction,
+  type PredictOptions,
+  type ShadowComparison,
+  type ShadowReport,
+} from './deployments.js';
 export { BATCH_LIMITS, type LogBatch, type MetricPoint } from './log-queue.js';
 export { type RegisterModelOptions, RegistryApi, type SearchModelsParams } from './registry.js';
 export {
@@ -20,6 +39,14 @@ export {
   metricValueToWire,
   RunHandle,
 } from './run-handle.js';
+export {
+  ScoringApi,
+  type ScoringJob,
+  type ScoringJobRequest,
+  type ScoringOutcome,
+  type ScoringWaitOptions,
+  scoringOutcomeOf,
+} from './scoring.js';
 export {
   type MetricHistory,
   metricFromWire,

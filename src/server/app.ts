@@ -55,9 +55,10 @@ export async function buildApp(deps: AppDeps): Promise<KilnApp> {
   installErrorHandlers(app);
   attachRequestContext(app);
   await installOpenApi(app);
-  installMetrics(app, createMetricsRegistry());
+  const metrics = createMetricsRegistry();
+  installMetrics(app, metrics);
 
   await app.register(healthRoutes, { stores, readyTimeoutMs: deps.readyTimeoutMs ?? 2000 });
-  await registerDomainRoutes(app, createDomainServices(config, stores, logger), config);
+  await registerDomainRoutes(app, createDomainServices(config, stores, logger, { metrics }), config);
   return app;
 }

@@ -1,7 +1,8 @@
 import { join } from 'node:path';
+import type { Registry } from 'prom-client';
 import { KyselyWorkspaceStore, WorkspaceService, workspaceRoutes } from '../auth/index.js';
 import { mlflowArtifactRoutes, mlflowRoutes } from '../compat/index.js';
-import { type KilnConfig, KilnError, type Logger } from '../core/index.js';
+import { type KilnConfig, KilnError, type Logger, systemContext } from '../core/index.js';
 import { DatasetService, datasetRoutes, KyselyDatasetStore, SuiteService, suiteRoutes } from '../data/index.js';
 import {
   KyselyRegistryStore,
@@ -11,6 +12,17 @@ import {
   type RunLookup,
   registryRoutes,
 } from '../registry/index.js';
+import {
+  BufferedPredictionLog,
+  DeploymentService,
+  deploymentRoutes,
+  type ModelLoader,
+  RegistryModelLoader,
+  registryAliasEvents,
+  ScoringService,
+  ServingRuntime,
+  scoringRoutes,
+} from '../serving/index.js';
 import type { Worker } from '../store/index.js';
 import {
   ArtifactService,
@@ -29,6 +41,8 @@ import {
   trainingRoutes,
 } from '../training/index.js';
 import type { KilnApp } from './kiln-app.js';
+import { createMetricsRegistry } from './metrics.js';
+import { registerServeRoutes } from './serve-routes.js';
 import type { Stores } from './stores.js';
 
 /** The use-case services of every context, built once per app over the shared stores. */
@@ -46,6 +60,30 @@ export interface DomainServices {
   lineage: LineageService;
   /** Training jobs on the queue (and, alongside, hyper-parameter studies). */
   training: TrainingServices;
+  /** Deployments, the runtime serving them in this process, and batch scoring. */
+  serving: ServingServices;
+}
+
+/** The serving context's services. */
+export interface ServingServices {
+  /** Loads `models:/…` references from the registry and the artifact store. */
+  loader: ModelLoader;
+  /** The deployments this process serves under `/serve/<name>/…`. */
+  runtime: ServingRuntime;
+  deployments: DeploymentService;
+  scoring: ScoringService;
+  /** Sampled requests and shadow answers, written in batches to `serving_predictions`. */
+  predictionLog: BufferedPredictionLog;
+  /** Stops the runtime (draining requests) and flushes the prediction log. */
+  close(): Promise<void>;
+}
+
+/** Options of {@link createDomainServices}. */
+export interface DomainOptions {
+  /** The registry `/metrics` serves; the serving runtime registers its series there. A fresh one by default. */
+  metrics?: Registry;
+  /** How often other processes' alias moves are polled from the registry's event log, in ms. */
+  aliasPollMs?: number;
 }
 
 /** The training context's services; a member per kind of queued work. */
@@ -77,7 +115,12 @@ function runLookup(tracking: TrackingServices): RunLookup {
  * const services = createDomainServices(config, stores, logger);
  * await services.tracking.experiments.create(ctx, { name: 'churn' });
  */
-export function createDomainServices(config: KilnConfig, stores: Stores, logger: Logger): DomainServices {
+export function createDomainServices(
+  config: KilnConfig,
+  stores: Stores,
+  logger: Logger,
+  options: DomainOptions = {},
+): DomainServices {
   const tracking = createTrackingServices(stores.database, { artifactRoot: config.artifactsUrl });
   const registry = new RegistryService(new KyselyRegistryStore(stores.database), {
     artifactRoot: config.artifactsUrl,
@@ -99,6 +142,15 @@ export function createDomainServices(config: KilnConfig, stores: Stores, logger:
     registry,
     logger,
   });
+  const loader = new RegistryModelLoader({ registry, artifacts, blobs: stores.blobs });
+  const predictionLog = new BufferedPredictionLog({ database: stores.database, logger });
+  const runtime = new ServingRuntime({
+    loader,
+    metrics: options.metrics ?? createMetricsRegistry(),
+    sink: predictionLog,
+    logger,
+    aliases: registryAliasEvents(registry, options.aliasPollMs === undefined ? {} : { pollMs: options.aliasPollMs }),
+  });
   return {
     workspaces: new WorkspaceService(new KyselyWorkspaceStore(stores.database)),
     tracking,
@@ -117,6 +169,20 @@ export function createDomainServices(config: KilnConfig, stores: Stores, logger:
         logger,
       }),
     },
+    serving: {
+      loader,
+      runtime,
+      deployments: new DeploymentService({ database: stores.database, registry, runtime, logger }),
+      scoring: new ScoringService({ database: stores.database, queue: stores.queue, datasets, loader, logger }),
+      predictionLog,
+      async close() {
+        try {
+          await runtime.close();
+        } finally {
+          await predictionLog.close();
+        }
+      },
+    },
   };
 }
 
@@ -134,6 +200,7 @@ export function startDomainWorkers(services: DomainServices, config: KilnConfig)
     services.training.jobs.process({ concurrency: config.trainingConcurrency }),
     // Also resumes the running studies whose trials no live job holds.
     services.training.studies.process({ concurrency: config.trainingConcurrency }),
+    services.serving.scoring.process({ concurrency: 1 }),
   ];
 }
 
@@ -156,8 +223,19 @@ export async function registerDomainRoutes(app: KilnApp, services: DomainService
   await app.register(lineageRoutes, { prefix: '/api/v1', lineage: services.lineage });
   await app.register(trainingRoutes, { prefix: '/api/v1/training-jobs', service: services.training.jobs });
   await app.register(studyRoutes, { prefix: '/api/v1/studies', studies: services.training.studies });
+  await app.register(deploymentRoutes, { prefix: '/api/v1/deployments', service: services.serving.deployments });
+  await app.register(scoringRoutes, { prefix: '/api/v1/scoring-jobs', service: services.serving.scoring });
+  await registerServeRoutes(app, services.serving.runtime);
   await app.register(mlflowRoutes, { services });
   await app.register(mlflowArtifactRoutes, { artifacts: services.artifacts });
+  const { serving } = services;
+  // Deployments load in the background once the app is up: readiness per deployment tells when each serves.
+  app.addHook('onReady', async () => {
+    serving.deployments.restoreAll(systemContext('restore-deployments')).catch((err: unknown) => {
+      app.log.error({ err }, 'restoring deployments failed');
+    });
+  });
+  app.addHook('onClose', () => serving.close());
   if (config.queueUrl === 'local') {
     // The embedded queue lives in this process: so do its workers. They stop, letting running jobs
     // finish for up to the shutdown timeout, before the stores close.

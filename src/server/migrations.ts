@@ -1,6 +1,7 @@
 import { AUTH_MIGRATIONS } from '../auth/index.js';
 import { DATA_MIGRATIONS } from '../data/index.js';
 import { REGISTRY_MIGRATIONS } from '../registry/index.js';
+import { SERVING_MIGRATIONS } from '../serving/index.js';
 import { type Migration, STORE_MIGRATIONS } from '../store/index.js';
 import { TRACKING_MIGRATIONS } from '../tracking/index.js';
 import { TRAINING_MIGRATIONS } from '../training/index.js';
@@ -20,5 +21,6 @@ export const ALL_MIGRATIONS: readonly Migration[] = Object.freeze(
     ...TRACKING_MIGRATIONS,
     ...REGISTRY_MIGRATIONS,
     ...TRAINING_MIGRATIONS,
+    ...SERVING_MIGRATIONS,
   ].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
 );

@@ -70,6 +70,9 @@ export async function installOpenApi(app: KilnApp): Promise<void> {
           description:
             'Hyper-parameter studies: trials of a training template over a search space, on the tuning queue',
         },
+        { name: 'serving', description: 'Predict with deployments (Kiln REST; MLflow and OIP routes are not listed)' },
+        { name: 'deployments', description: 'Deployments: model versions behind an endpoint, canary / shadow / A-B' },
+        { name: 'scoring', description: 'Batch scoring jobs: a model over a dataset version into a new version' },
       ],
     },
   });

@@ -88,7 +88,8 @@ async function shutDown(app: KilnApp, stores: Stores, timeoutMs: number, logger:
   logger.info('shut down');
 }
 
-function exitOnSignals(close: () => Promise<void>, logger: Logger): void {
+/** On SIGTERM / SIGINT: close gracefully and exit 0 (1 when closing failed); a second signal exits at once. */
+export function exitOnSignals(close: () => Promise<void>, logger: Logger): void {
   let received = 0;
   const onSignal = (signal: NodeJS.Signals): void => {
     received += 1;

@@ -30,7 +30,9 @@ function learnerGraph(g: OnnxGraph, x: string, model: TrainedModel): LearnerOutp
  * numbers (NaN = missing) and dates (milliseconds since the Unix epoch, UTC), string for categories
  * (the empty string = missing). Outputs: `prediction` — `[N]` doubles for regression, `[N]` class
  * labels (strings) for classification — and for classifiers `probabilities`, `[N, classes]` doubles in
- * the order of `model.classes` (also in the metadata property `kiln.classes`).
+ * the order of `model.classes` (also in the metadata property `kiln.classes`). The metadata property
+ * `kiln.signature` holds the model's signature as JSON, so a server tells clients the column types
+ * (a double input may be a number or a date) without the Kiln package.
  *
  * Everything Kiln's preprocessing does has an exact ONNX form, computed in double precision; a
  * category spelled as the empty string is refused (KilnError INVALID_PARAMETER_VALUE naming the
@@ -80,6 +82,7 @@ export function exportOnnx(model: TrainedModel): Uint8Array {
       'kiln.learner': model.learner.kind,
       'kiln.classes': JSON.stringify(model.classes ?? []),
       'kiln.features': JSON.stringify(model.preprocessing.names),
+      'kiln.signature': JSON.stringify(model.signature),
     },
   });
 }
