@@ -110,14 +110,15 @@ export async function swapUnderLoad(options: SwapOptions): Promise<SwapFigures> 
       tool: 'autocannon',
       allowFailures: true,
     });
-    let loadDone = false;
-    void loading.finally(() => {
-      loadDone = true;
-    });
+    // Awaited after the moves; until then a failed run must not be an unhandled rejection.
+    loading.catch(() => undefined);
+    // The probe runs until the load is over and every move has shown (or timed out), so a move
+    // late in the run is still checked.
+    let probeStopped = false;
     const probe = { requests: 0, failures: 0, failureSamples: [] as string[], versions: {} as Record<string, number> };
     let latest: { version: string; at: number } | undefined;
     const probing = (async () => {
-      while (!loadDone) {
+      while (!probeStopped) {
         try {
           const answer = await predict();
           probe.requests++;
@@ -148,7 +149,7 @@ export async function swapUnderLoad(options: SwapOptions): Promise<SwapFigures> 
       await kiln.registry.setAlias(MODEL, 'champion', to);
       const setMs = performance.now() - before;
       let switchMs: number | null = null;
-      while (performance.now() - before < SWITCH_TIMEOUT_MS && !loadDone) {
+      while (performance.now() - before < SWITCH_TIMEOUT_MS) {
         const seen = latest;
         if (seen !== undefined && seen.version === to && seen.at > before) {
           switchMs = seen.at - before;
@@ -161,8 +162,13 @@ export async function swapUnderLoad(options: SwapOptions): Promise<SwapFigures> 
         `swap: @champion → version ${to}: set in ${setMs.toFixed(1)} ms, answering after ${switchMs?.toFixed(0) ?? '—'} ms`,
       );
     }
-    const result = await loading;
-    await probing;
+    let result: Awaited<typeof loading>;
+    try {
+      result = await loading;
+    } finally {
+      probeStopped = true;
+      await probing;
+    }
     const serverRssMb = rssMb(server.pid);
     const seenVersions = Object.keys(probe.versions);
     return {

@@ -62,8 +62,14 @@ function post(bodyFile: string): LoadRequest {
   return { method: 'POST', bodyFile, headers: JSON_HEADERS };
 }
 
-/** `kiln serve <package> --name gbdt` from dist/, default configuration (KILN_LOG_LEVEL=info). */
-function kilnServe(scratch: string, model: ServeModel, label: string, extra: Partial<Contender> = {}): Contender {
+/** `kiln serve <package> --name gbdt` from dist/, default configuration (KILN_LOG_LEVEL=info unless `logLevel`). */
+function kilnServe(
+  scratch: string,
+  model: ServeModel,
+  label: string,
+  extra: Partial<Contender> = {},
+  logLevel = 'info',
+): Contender {
   const slug = label.replace(/[^a-z0-9]+/gi, '-');
   return {
     name: label,
@@ -83,7 +89,7 @@ function kilnServe(scratch: string, model: ServeModel, label: string, extra: Par
           '--port',
           '0',
         ],
-        env: cleanEnv({ KILN_HOME: join(scratch, 'serve-home'), KILN_LOG_LEVEL: 'info' }),
+        env: cleanEnv({ KILN_HOME: join(scratch, 'serve-home'), KILN_LOG_LEVEL: logLevel }),
         core: 0,
         logFile: join(scratch, `${slug}-${round}.log`),
       }),
@@ -253,11 +259,12 @@ export const serveBenchmark: Benchmark = {
           path: '/invocations',
           request: post(bodies.invocationsOne),
         }),
+        kilnServe(scratch, model, 'kiln serve /predict (KILN_LOG_LEVEL=warn)', {}, 'warn'),
       ];
       progress(
         `${options.rounds} rounds × ${contenders.length} servers × (${options.warmupSec} s warm-up + ${options.durationSec} s), ${CONNECTIONS} connections, one row per request`,
       );
-      const [bare, predict, oip, invocations] = await compareThroughput({
+      const [bare, predict, oip, invocations, predictAtWarn] = await compareThroughput({
         contenders,
         path: '/predict',
         request: post(bodies.predictOne),
@@ -267,7 +274,13 @@ export const serveBenchmark: Benchmark = {
         connections: CONNECTIONS,
         ...tool,
       });
-      if (bare === undefined || predict === undefined || oip === undefined || invocations === undefined) {
+      if (
+        bare === undefined ||
+        predict === undefined ||
+        oip === undefined ||
+        invocations === undefined ||
+        predictAtWarn === undefined
+      ) {
         throw new Error('missing figures');
       }
 
@@ -367,6 +380,11 @@ export const serveBenchmark: Benchmark = {
             cpuRatio: ratio(bare.cpuMicrosPerRequest, predict.cpuMicrosPerRequest),
             rss: maxRss(kilnRss),
           },
+          predictAtWarn: {
+            ...summary(predictAtWarn),
+            ratio: ratio(predictAtWarn.requestsPerSec, bare.requestsPerSec),
+            cpuRatio: ratio(bare.cpuMicrosPerRequest, predictAtWarn.cpuMicrosPerRequest),
+          },
           fastify: { ...summary(bare), rss: maxRss(fastifyRss) },
           halfRate: {
             rate: halfRate,
@@ -376,8 +394,16 @@ export const serveBenchmark: Benchmark = {
             fastify: bareAtRate,
             note: 'autocannon records whole milliseconds; -R paces requests over all connections',
           },
-          oip: { ...summary(oip), ratio: ratio(oip.requestsPerSec, bare.requestsPerSec) },
-          invocations: { ...summary(invocations), ratio: ratio(invocations.requestsPerSec, bare.requestsPerSec) },
+          oip: {
+            ...summary(oip),
+            ratio: ratio(oip.requestsPerSec, bare.requestsPerSec),
+            cpuRatio: ratio(bare.cpuMicrosPerRequest, oip.cpuMicrosPerRequest),
+          },
+          invocations: {
+            ...summary(invocations),
+            ratio: ratio(invocations.requestsPerSec, bare.requestsPerSec),
+            cpuRatio: ratio(bare.cpuMicrosPerRequest, invocations.cpuMicrosPerRequest),
+          },
           batch: {
             rowsPerRequest: BATCH_ROWS,
             connections: BATCH_CONNECTIONS,
@@ -390,7 +416,7 @@ export const serveBenchmark: Benchmark = {
           },
           swap: { ...swap, pass: swapPass },
           memory,
-          noisy: [bare, predict, oip, invocations, batch].some((f) => f.spread > NOISY_SPREAD),
+          noisy: [bare, predict, oip, invocations, predictAtWarn, batch].some((f) => f.spread > NOISY_SPREAD),
           loadAverage1m: { before: round(loadBefore), after: round(loadavg()[0] ?? 0) },
           machine: describeMachine(),
         },

@@ -4,10 +4,12 @@ import { registerArtifactCommands } from './commands/artifacts.js';
 import { registerConfigCommand } from './commands/config.js';
 import { registerDataCommands } from './commands/data.js';
 import { registerDbCommands } from './commands/db.js';
+import { registerDeployCommands } from './commands/deploy.js';
 import { registerExperimentCommands } from './commands/experiments.js';
 import { registerHealthCommand } from './commands/health.js';
 import { registerModelCommands } from './commands/models.js';
 import { registerPackageCommands } from './commands/package.js';
+import { registerPredictCommand } from './commands/predict.js';
 import { registerRunCommand } from './commands/run.js';
 import { registerRunCommands } from './commands/runs.js';
 import { registerServeCommand } from './commands/serve.js';
@@ -47,6 +49,8 @@ export function createProgram(env: Env): Command {
 
   registerServerCommand(program, env);
   registerServeCommand(program, env);
+  registerDeployCommands(program, env);
+  registerPredictCommand(program, env);
   registerPackageCommands(program, env);
   registerWorkerCommand(program, env);
   registerDbCommands(program, env);

@@ -149,7 +149,10 @@ export function createDomainServices(
     metrics: options.metrics ?? createMetricsRegistry(),
     sink: predictionLog,
     logger,
-    aliases: registryAliasEvents(registry, options.aliasPollMs === undefined ? {} : { pollMs: options.aliasPollMs }),
+    aliases: registryAliasEvents(registry, {
+      logger,
+      ...(options.aliasPollMs === undefined ? {} : { pollMs: options.aliasPollMs }),
+    }),
   });
   return {
     workspaces: new WorkspaceService(new KyselyWorkspaceStore(stores.database)),

@@ -72,15 +72,22 @@ export function measurementRow(record: PenguinRecord): MeasurementRow {
   return Object.fromEntries(PENGUIN_MEASUREMENTS.map((name) => [name, record[name] as number]));
 }
 
-/** The held-out records that have all four measurements, with their index among the held-out rows. */
-export function heldOutCompleteRows(
-  records: readonly PenguinRecord[],
-): { row: MeasurementRow; heldOutIndex: number }[] {
-  const out: { row: MeasurementRow; heldOutIndex: number }[] = [];
+/** A held-out record with all four measurements: the row to send, its species, its index among the held-out rows. */
+export interface HeldOutRow {
+  row: MeasurementRow;
+  species: string;
+  heldOutIndex: number;
+}
+
+/** The held-out records that have all four measurements, in file order. */
+export function heldOutCompleteRows(records: readonly PenguinRecord[]): HeldOutRow[] {
+  const out: HeldOutRow[] = [];
   let index = 0;
   records.forEach((record, r) => {
     if (!heldOut(r)) return;
-    if (complete(record)) out.push({ row: measurementRow(record), heldOutIndex: index });
+    if (complete(record)) {
+      out.push({ row: measurementRow(record), species: String(record.Species), heldOutIndex: index });
+    }
     index++;
   });
   return out;

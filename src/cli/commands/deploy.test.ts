@@ -1,28 +1,18 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { after, before, describe, mock, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import type { Env } from '../context.js';
 import { reportError } from '../exit.js';
 import { createProgram } from '../program.js';
-import { parseVariant, registerDeployCommands, updatedTargets } from './deploy.js';
+import { runCli } from '../testing/run.js';
+import { parseVariant, updatedTargets } from './deploy.js';
 
 /**
  * A deployments server with registered penguin models (GBDT v1 = @champion, logistic v2, a damaged
  * v3) on the real serving runtime, in a child process (a synchronous CLI run cannot block it).
  */
 const SERVER = fileURLToPath(new URL('../../serving/deployments/testing/server-main.ts', import.meta.url));
-
-/**
- * The `kiln` command tree as main.ts builds it, with `deploy` registered if program.ts does not
- * register it (yet): runs go through the real parser, output and exit codes either way.
- */
-function program(env: Env) {
-  const built = createProgram(env);
-  if (!built.commands.some((c) => c.name() === 'deploy')) registerDeployCommands(built, env);
-  return built;
-}
 
 /** The environment without the caller's KILN_* variables, so a developer's settings cannot leak in. */
 function cleanEnv(): NodeJS.ProcessEnv {
@@ -34,23 +24,32 @@ function cleanEnv(): NodeJS.ProcessEnv {
 /**
  * Runs `kiln <args> --url <server>` in this process, with stdout and stderr captured: the same
  * command tree and exit-code mapping as main.ts, without paying a process start per command (the
- * server is another process, so nothing blocks it).
+ * server is another process, so nothing blocks it). `runCli` starts real `kiln` processes for the
+ * exit codes a shell sees.
  */
 async function kiln(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
-  const out = mock.method(process.stdout, 'write', (chunk: string | Uint8Array) => {
-    stdout += String(chunk);
-    return true;
+  // Commands write text; the test runner reports to its parent through the same stdout in binary
+  // frames, which must pass through untouched.
+  const capture = (stream: NodeJS.WriteStream, keep: (text: string) => void) => {
+    const original = stream.write.bind(stream) as (chunk: unknown, ...rest: unknown[]) => boolean;
+    return mock.method(stream, 'write', (chunk: unknown, ...rest: unknown[]) => {
+      if (typeof chunk !== 'string') return original(chunk, ...rest);
+      keep(chunk);
+      return true;
+    });
+  };
+  const out = capture(process.stdout, (text) => {
+    stdout += text;
   });
-  const err = mock.method(process.stderr, 'write', (chunk: string | Uint8Array) => {
-    stderr += String(chunk);
-    return true;
+  const err = capture(process.stderr, (text) => {
+    stderr += text;
   });
   const env = cleanEnv();
   let code = 0;
   try {
-    await program(env).parseAsync([...args, '--url', url], { from: 'user' });
+    await createProgram(env).parseAsync([...args, '--url', url], { from: 'user' });
   } catch (error) {
     code = reportError(error, env);
   } finally {
@@ -58,26 +57,6 @@ async function kiln(args: readonly string[]): Promise<{ code: number; stdout: st
     err.mock.restore();
   }
   return { code, stdout, stderr };
-}
-
-/** The same tree started as its own process (as main.ts is), for the exit codes a shell sees. */
-const RUNNER = `
-import { createProgram } from ${JSON.stringify(new URL('../program.ts', import.meta.url).href)};
-import { reportError } from ${JSON.stringify(new URL('../exit.ts', import.meta.url).href)};
-import { registerDeployCommands } from ${JSON.stringify(new URL('./deploy.ts', import.meta.url).href)};
-const program = createProgram(process.env);
-if (!program.commands.some((c) => c.name() === 'deploy')) registerDeployCommands(program, process.env);
-try { await program.parseAsync(process.argv.slice(1), { from: 'user' }); }
-catch (err) { process.exitCode = reportError(err, process.env); }
-`;
-
-function spawnKiln(args: readonly string[]) {
-  const result = spawnSync(
-    process.execPath,
-    ['--import', 'tsx', '--input-type=module', '-e', RUNNER, ...args, '--url', url],
-    { env: { ...cleanEnv(), KILN_LOG_LEVEL: 'warn' }, encoding: 'utf8', timeout: 120_000 },
-  );
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
 let child: ChildProcess;
@@ -125,22 +104,25 @@ const ROW = {
 
 describe('kiln deploy', () => {
   test('create with a canary and batching prints the stored deployment (a kiln process)', () => {
-    const run = spawnKiln([
-      'deploy',
-      'create',
-      'penguins',
-      '--model',
-      'models:/penguins@champion',
-      '--canary',
-      'models:/penguins/2',
-      '--canary-weight',
-      '10',
-      '--batch-size',
-      '8',
-      '--batch-wait-ms',
-      '1',
-      '--json',
-    ]);
+    const run = runCli(
+      [
+        'deploy',
+        'create',
+        'penguins',
+        '--model',
+        'models:/penguins@champion',
+        '--canary',
+        'models:/penguins/2',
+        '--canary-weight',
+        '10',
+        '--batch-size',
+        '8',
+        '--batch-wait-ms',
+        '1',
+        '--json',
+      ],
+      url,
+    );
     assert.equal(run.code, 0, run.stderr);
     const { deployment } = JSON.parse(run.stdout);
     assert.equal(deployment?.strategy, 'canary');
@@ -153,7 +135,7 @@ describe('kiln deploy', () => {
   });
 
   test('usage errors exit 2; server refusals exit 1 naming the field', async () => {
-    const none = spawnKiln(['deploy', 'create', 'empty']);
+    const none = runCli(['deploy', 'create', 'empty'], url);
     assert.equal(none.code, 2, none.stderr);
     assert.match(none.stderr, /--model/);
     const weight = await kiln(['deploy', 'create', 'x', '--model', 'models:/penguins/1', '--canary-weight', '150']);

@@ -52,16 +52,20 @@ export class KernelMemory {
     return offset;
   }
 
+  // Each view is made after allocate(), which may grow the memory: a buffer read before would be the shorter one.
   float64(length: number): Float64Array {
-    return new Float64Array(this.memory.buffer, this.allocate(length * 8), length);
+    const offset = this.allocate(length * 8);
+    return new Float64Array(this.memory.buffer, offset, length);
   }
 
   int32(length: number): Int32Array {
-    return new Int32Array(this.memory.buffer, this.allocate(length * 4), length);
+    const offset = this.allocate(length * 4);
+    return new Int32Array(this.memory.buffer, offset, length);
   }
 
   uint8(length: number): Uint8Array {
-    return new Uint8Array(this.memory.buffer, this.allocate(length), length);
+    const offset = this.allocate(length);
+    return new Uint8Array(this.memory.buffer, offset, length);
   }
 }
 

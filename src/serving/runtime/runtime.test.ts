@@ -543,7 +543,19 @@ describe('ServingRuntime', () => {
         'RESOURCE_DOES_NOT_EXIST',
         404,
       );
+      loader.register('penguins', 8, models.penguinGbdt, { fail: 'leaf value is NaN' });
+      const warm = await rejectsWith(
+        runtime.apply(ctx, specOf('steady', 'single', [primary('models:/penguins/8')])),
+        'INVALID_PARAMETER_VALUE',
+        400,
+      );
+      assert.match(
+        warm.message,
+        /^targets\[0\]\.model: models:\/penguins\/8 could not be loaded and warmed: leaf value is NaN/,
+      );
+      assert.equal(loader.loadedFor('penguins', 8)[0]?.closed, true);
       assert.equal((await endpoint.infer(requestOf(row(0), 'st-after'))).version, '1');
+      assert.equal(endpoint.ready(), true);
       loader.failLoads('penguins', 3, undefined);
     });
 

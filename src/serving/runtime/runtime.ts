@@ -243,7 +243,7 @@ export class ServingRuntime implements EndpointDirectory {
   async #load(ctx: RequestContext, spec: DeploymentSpec, r: Resolved, fresh: TargetSlot[]): Promise<TargetSlot> {
     const field = `targets[${r.index}].model`;
     const started = performance.now();
-    let slot: TargetSlot;
+    let slot: TargetSlot | undefined;
     try {
       const loaded = await this.#deps.loader.load(ctx, r.resolved);
       slot = new TargetSlot(r.key, loaded, this.#metrics, {
@@ -254,7 +254,9 @@ export class ServingRuntime implements EndpointDirectory {
       fresh.push(slot);
       await warmPredictor(loaded.predictor);
     } catch (err) {
-      if (err instanceof KilnError) throw err;
+      // The loader's own refusals (404 unknown model, 400 corrupt file) stand; anything else, and
+      // any failure of the warm-up predict, is this target's model failing to serve.
+      if (err instanceof KilnError && slot === undefined) throw err;
       const message = err instanceof Error ? err.message : String(err);
       throw new KilnError(
         'INVALID_PARAMETER_VALUE',
