@@ -326,10 +326,10 @@ describe('a shadow at 100 %', () => {
     });
     assert.equal(report.deployment, 'shadowed');
     const byVersion = new Map<string, Wire>(
-      report.comparisons.map((c: Wire) => [`${c.shadow}/${c.shadow_version}`, c]),
+      report.comparisons.map((c: Wire) => [c.shadow, c]),
     );
-    const good = byVersion.get('penguins/2');
-    const failing = byVersion.get('penguins-full/1');
+    const good = byVersion.get('models:/penguins/2');
+    const failing = byVersion.get('models:/penguins-full/1');
     assert.ok(good !== undefined && failing !== undefined, JSON.stringify(report));
     assert.equal(good.mirrored, N);
     assert.equal(good.shadow_errors, 0);
@@ -475,6 +475,7 @@ describe('promote and rollback', () => {
       targets: [{ model: 'models:/penguins/1' }, { model: `models:/penguins/${corrupt}`, role: 'canary', weight: 10 }],
     });
     assert.ok(canaryFailed.status >= 400 && canaryFailed.status < 500, canaryFailed.text);
+    assert.equal(canaryFailed.body.details.field, 'targets[1].model', 'the error names the target that failed');
 
     const after = await s.ok('GET', '/api/v1/deployments/promo');
     assert.equal(after.deployment.revision, 5, 'a failed update stores no revision');

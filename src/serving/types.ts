@@ -207,6 +207,7 @@ export interface DeploymentLiveStatus {
 
 /** Primary vs one shadow target over the mirrored requests so far. */
 export interface ShadowComparison {
+  /** The shadow target as resolved, e.g. `models:/churn/4` (two versions of one model stay apart). */
   shadow: string;
   shadowVersion: string;
   mirrored: number;

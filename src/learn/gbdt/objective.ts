@@ -96,12 +96,13 @@ export function computeGradients(
  * gradient and hessian at the new margin to `gradHess`, exactly as {@link computeGradients} would.
  * `leaves` holds (begin, end, value) triples over positions of `index`, and each leaf's rows are
  * ascending there (tree growth partitions stably from ascending rows), so a binary search finds the
- * leaf's rows in [from, to). Threads given disjoint row ranges thus never write the same cache line
- * (except at the range ends), and one pass replaces two. Self-contained on purpose: the worker threads
- * run its source text.
+ * leaf's rows in [from, to). Their values are first scattered into `delta` (one write per row), then
+ * the rows are updated in order: walking them leaf by leaf instead would touch a new cache line of
+ * each array at every row. Threads given disjoint row ranges never write the same cache line (except
+ * at the range ends). Self-contained on purpose: the worker threads run its source text.
  *
  * @example
- * updateMarginsAndGradients(true, margin, y, gradHess, index, Float64Array.of(0, n, 0.1), 0, n);
+ * updateMarginsAndGradients(true, margin, y, gradHess, index, Float64Array.of(0, n, 0.1), delta, 0, n);
  */
 export function updateMarginsAndGradients(
   logistic: boolean,
@@ -110,6 +111,7 @@ export function updateMarginsAndGradients(
   gradHess: Float64Array,
   index: Int32Array,
   leaves: Float64Array,
+  delta: Float64Array,
   from: number,
   to: number,
 ): void {
@@ -127,16 +129,23 @@ export function updateMarginsAndGradients(
     for (let i = lo; i < end; i++) {
       const r = index[i] as number;
       if (r >= to) break;
-      const m = (margin[r] as number) + value;
+      delta[r] = value;
+    }
+  }
+  if (logistic) {
+    for (let r = from; r < to; r++) {
+      const m = (margin[r] as number) + (delta[r] as number);
       margin[r] = m;
-      if (logistic) {
-        const p = 1 / (1 + Math.exp(-m));
-        gradHess[2 * r] = p - (y[r] as number);
-        gradHess[2 * r + 1] = Math.max(p * (1 - p), 1e-16);
-      } else {
-        gradHess[2 * r] = m - (y[r] as number);
-        gradHess[2 * r + 1] = 1;
-      }
+      const p = 1 / (1 + Math.exp(-m));
+      gradHess[2 * r] = p - (y[r] as number);
+      gradHess[2 * r + 1] = Math.max(p * (1 - p), 1e-16);
+    }
+  } else {
+    for (let r = from; r < to; r++) {
+      const m = (margin[r] as number) + (delta[r] as number);
+      margin[r] = m;
+      gradHess[2 * r] = m - (y[r] as number);
+      gradHess[2 * r + 1] = 1;
     }
   }
 }

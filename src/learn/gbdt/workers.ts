@@ -88,7 +88,7 @@ ${partitionRows.toString()}
 ${numericCuts.toString()}
 ${binNumericRows.toString()}
 ${updateMarginsAndGradients.toString()}
-let kernels, codes, byColumn, rows, cols, gradHess, firstGradHess, indexAt, index, scratch, margin, labels;
+let kernels, codes, byColumn, rows, cols, gradHess, firstGradHess, indexAt, index, scratch, margin, labels, delta;
 function cuts(message) {
   const { data, rows: n, cols: width, sample, features, counter, table, lengths, maxBins } = message;
   const values = new Float64Array(sample ? sample.length : n);
@@ -138,6 +138,7 @@ parentPort.on('message', (message) => {
       firstGradHess = new Float64Array(message.memory.buffer, gradHess[0], 2 * rows);
       margin = message.margin;
       labels = message.labels;
+      delta = message.delta;
       return;
     }
     if (message.type === 'cuts') {
@@ -148,7 +149,7 @@ parentPort.on('message', (message) => {
       parentPort.postMessage({ type: 'done' });
     } else if (message.type === 'update') {
       const { logistic, leaves, from, to } = message;
-      updateMarginsAndGradients(logistic, margin, labels, firstGradHess, index, leaves, from, to);
+      updateMarginsAndGradients(logistic, margin, labels, firstGradHess, index, leaves, delta, from, to);
       parentPort.postMessage({ type: 'done' });
     } else {
       parentPort.postMessage({ type: 'done', leftCounts: run(message) });
@@ -194,6 +195,8 @@ export class GbdtThreads {
   private readonly pool: Float64Array[] = [];
   private data: SharedTrainingData | null = null;
   private scratch = new Int32Array(0);
+  /** Each row's leaf value during {@link updateMargins}. */
+  private delta: Float64Array = new Float64Array(0);
 
   constructor(threads: number) {
     for (let w = 1; w < threads; w++) {
@@ -307,6 +310,7 @@ export class GbdtThreads {
   attach(shared: SharedTrainingData): void {
     this.data = shared;
     this.scratch = new Int32Array(shared.index.length);
+    this.delta = new Float64Array(new SharedArrayBuffer(Math.max(1, shared.rows) * 8));
     const { memory } = shared;
     for (const helper of this.helpers) {
       helper.worker.postMessage({
@@ -321,6 +325,7 @@ export class GbdtThreads {
         index: shared.index.byteOffset,
         margin: shared.margin,
         labels: shared.labels,
+        delta: this.delta,
       });
     }
   }
@@ -358,7 +363,7 @@ export class GbdtThreads {
       .map((helper, w) =>
         this.send(helper, { type: 'update', logistic, leaves, from: bound(w + 1), to: bound(w + 2) }),
       );
-    updateMarginsAndGradients(logistic, margin, labels, gradHess, index, leaves, 0, bound(1));
+    updateMarginsAndGradients(logistic, margin, labels, gradHess, index, leaves, this.delta, 0, bound(1));
     await Promise.all(replies);
   }
 

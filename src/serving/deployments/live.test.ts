@@ -55,7 +55,8 @@ describe('deployments on the real runtime with registered penguin models', () =>
       targets: [{ model: `models:/${LIVE_MODEL}@champion` }, { model: `models:/${LIVE_MODEL}/3`, role: 'canary' }],
     });
     assert.equal(failed.status, 400, JSON.stringify(failed.body));
-    assert.match(failed.body.message, /learner\.json: does not match its checksum/);
+    assert.match(failed.body.message, /^targets\[1\]\.model: learner\.json: does not match its checksum/);
+    assert.equal(failed.body.details.field, 'targets[1].model');
     const stored = await call('GET', `${BASE}/penguins`);
     assert.equal(stored.body.deployment.revision, 1);
     assert.equal(stored.body.deployment.strategy, 'single');

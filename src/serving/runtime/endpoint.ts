@@ -434,7 +434,7 @@ export class DeploymentEndpoint implements ServedEndpoint {
     return {
       deployment: this.name,
       since: new Date(since).toISOString(),
-      comparisons: shadows.map((s) => s.tracker.comparison(s.slot.model.name, s.slot.model.version)),
+      comparisons: shadows.map((s) => s.tracker.comparison(s.slot.key, s.slot.model.version)),
     };
   }
 

@@ -362,7 +362,7 @@ describe('ServingRuntime', () => {
       assert.ok(!Number.isNaN(Date.parse(report.since)));
       const comparison = report.comparisons[0];
       assert.ok(comparison);
-      assert.equal(comparison.shadow, 'penguins');
+      assert.equal(comparison.shadow, 'models:/penguins/2');
       assert.equal(comparison.shadowVersion, '2');
       assert.equal(comparison.shadowErrors, 0);
       assert.ok(agree < n, 'the challenger disagrees somewhere, so the figure is informative');

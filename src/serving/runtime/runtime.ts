@@ -254,9 +254,16 @@ export class ServingRuntime implements EndpointDirectory {
       fresh.push(slot);
       await warmPredictor(loaded.predictor);
     } catch (err) {
-      // The loader's own refusals (404 unknown model, 400 corrupt file) stand; anything else, and
-      // any failure of the warm-up predict, is this target's model failing to serve.
-      if (err instanceof KilnError && slot === undefined) throw err;
+      // The loader's own refusals (404 unknown model, 400 corrupt file) keep their code but name the
+      // target; anything else, and any failure of the warm-up predict, is this target's model failing to serve.
+      if (err instanceof KilnError && slot === undefined) {
+        const inner = err.details?.field;
+        const problem =
+          typeof inner === 'string' && err.message.startsWith(`${inner}: `)
+            ? err.message.slice(inner.length + 2)
+            : err.message;
+        throw new KilnError(err.code, `${field}: ${problem}`, { ...err.details, field, model: r.key }, { cause: err });
+      }
       const message = err instanceof Error ? err.message : String(err);
       throw new KilnError(
         'INVALID_PARAMETER_VALUE',
