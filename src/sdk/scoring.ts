@@ -1,6 +1,6 @@
 import { KilnError } from '../core/index.js';
 import type { KilnClient } from './client.js';
-import { sleep } from './retry.js';
+import { type JobWaitOptions, waitForJob } from './job-wait.js';
 
 /** What `POST /api/v1/scoring-jobs` takes. */
 export interface ScoringJobRequest {
@@ -43,15 +43,7 @@ export interface ScoringOutcome {
 }
 
 /** Options of {@link ScoringApi.wait}. */
-export interface ScoringWaitOptions {
-  /** Called with the job after every poll while it is queued or running. */
-  onProgress?: (job: ScoringJob) => void;
-  /** Between polls; default 1000 ms. */
-  pollMs?: number;
-  /** Give up after this long with DEADLINE_EXCEEDED; default no limit. */
-  timeoutMs?: number;
-  signal?: AbortSignal;
-}
+export type ScoringWaitOptions = JobWaitOptions<ScoringJob>;
 
 const FINISHED = new Set(['succeeded', 'failed']);
 
@@ -88,19 +80,7 @@ export class ScoringApi {
 
   /** Polls until the job succeeds or fails and answers it in its final state (a failed job too). */
   async wait(id: string, options: ScoringWaitOptions = {}): Promise<ScoringJob> {
-    const deadline = options.timeoutMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + options.timeoutMs;
-    for (;;) {
-      const job = await this.get(id);
-      if (FINISHED.has(job.state)) return job;
-      options.onProgress?.(job);
-      if (Date.now() >= deadline) {
-        throw new KilnError('DEADLINE_EXCEEDED', `scoring job ${id} is still ${job.state}`, { id, state: job.state });
-      }
-      const pause = Math.min(options.pollMs ?? 1000, Math.max(0, deadline - Date.now()));
-      await sleep(pause, options.signal).catch(() => {
-        throw new KilnError('CANCELLED', 'waiting for the scoring job was cancelled');
-      });
-    }
+    return waitForJob({ kind: 'scoring job', id, get: () => this.get(id), finished: FINISHED }, options);
   }
 
   /** Submits, waits and answers the output version; a failed job rejects with its error. */

@@ -1,6 +1,6 @@
 import { KilnError } from '../core/index.js';
 import type { KilnClient } from './client.js';
-import { sleep } from './retry.js';
+import { type JobWaitOptions, waitForJob } from './job-wait.js';
 
 /** A learner parameter value; strings are coerced by the server by the parameter's declared type. */
 export type TrainingParamValue = string | number | boolean;
@@ -51,24 +51,9 @@ export interface TrainingOutcome {
 }
 
 /** Options of {@link TrainingApi.wait}. */
-export interface WaitOptions {
-  /** Called with the job after every poll while it is queued or running. */
-  onProgress?: (job: TrainingJob) => void;
-  /** Between polls; default 1000 ms. */
-  pollMs?: number;
-  /** Give up after this long with DEADLINE_EXCEEDED; default no limit. */
-  timeoutMs?: number;
-  signal?: AbortSignal;
-}
+export type WaitOptions = JobWaitOptions<TrainingJob>;
 
 const FINISHED = new Set(['completed', 'failed']);
-
-/** Waits between polls; an abort ends the wait with CANCELLED. */
-function pause(ms: number, signal?: AbortSignal): Promise<void> {
-  return sleep(ms, signal).catch(() => {
-    throw new KilnError('CANCELLED', 'waiting for the training job was cancelled');
-  });
-}
 
 /**
  * `kiln.training`: training jobs over `/api/v1/training-jobs`. Jobs run on the server's queue;
@@ -101,16 +86,7 @@ export class TrainingApi {
 
   /** Polls until the job completes or fails and answers it in its final state (a failed job too). */
   async wait(id: string, options: WaitOptions = {}): Promise<TrainingJob> {
-    const deadline = options.timeoutMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + options.timeoutMs;
-    for (;;) {
-      const job = await this.get(id);
-      if (FINISHED.has(job.state)) return job;
-      options.onProgress?.(job);
-      if (Date.now() >= deadline) {
-        throw new KilnError('DEADLINE_EXCEEDED', `training job ${id} is still ${job.state}`, { id, state: job.state });
-      }
-      await pause(Math.min(options.pollMs ?? 1000, Math.max(0, deadline - Date.now())), options.signal);
-    }
+    return waitForJob({ kind: 'training job', id, get: () => this.get(id), finished: FINISHED }, options);
   }
 
   /** Submits, waits and answers what the job produced; a failed job rejects with its error. */

@@ -1,12 +1,10 @@
 import type { FastifyReply, FastifyRequest, FastifySchemaValidationError } from 'fastify';
-import { codeForStatus, KilnError } from '../core/index.js';
+import { KilnError } from '../core/index.js';
+import { internalError, requestFailure } from '../serving/index.js';
 import type { KilnApp } from './kiln-app.js';
 
-/** The shape of the errors Fastify itself raises (parsing, validation, limits). */
-interface FastifyLikeError {
-  code?: unknown;
-  statusCode?: unknown;
-  message: string;
+/** The shape of the schema validation errors Fastify raises. */
+interface FastifyValidationError {
   validation?: FastifySchemaValidationError[];
   validationContext?: string;
 }
@@ -56,38 +54,17 @@ export function validationFailure(errors: readonly FastifySchemaValidationError[
   return new KilnError('INVALID_PARAMETER_VALUE', `${field}: ${problem}`, { field });
 }
 
-/** The KilnError a failure deserves, or undefined when it is a fault of ours (→ 500). */
+/**
+ * The KilnError a failure deserves, or undefined when it is a fault of ours (→ 500): schema
+ * validation failures name the field; the rest (Fastify's parsing and size errors, other 4xx) as
+ * the protocol adapters see them.
+ */
 function clientError(error: unknown, request: FastifyRequest): KilnError | undefined {
-  if (error instanceof KilnError) return error;
-  if (typeof error !== 'object' || error === null || !('message' in error)) return undefined;
-  const e = error as FastifyLikeError;
-  if (Array.isArray(e.validation)) return validationFailure(e.validation, e.validationContext);
-  switch (e.code) {
-    case 'FST_ERR_CTP_INVALID_JSON_BODY':
-      return new KilnError('MALFORMED_REQUEST', 'Request body is not valid JSON');
-    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return new KilnError('MALFORMED_REQUEST', 'Request body is empty but Content-Type says application/json');
-    case 'FST_ERR_CTP_BODY_TOO_LARGE': {
-      const limit = request.routeOptions.bodyLimit;
-      return new KilnError(
-        'PAYLOAD_TOO_LARGE',
-        `Request body is larger than the ${limit} bytes this endpoint accepts`,
-        {
-          limit,
-        },
-      );
-    }
-    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE': {
-      const type = request.headers['content-type'] ?? '(none)';
-      return new KilnError('UNSUPPORTED_MEDIA_TYPE', `Content-Type '${type}' is not supported here`, {
-        contentType: type,
-      });
-    }
+  if (!(error instanceof KilnError) && typeof error === 'object' && error !== null && 'message' in error) {
+    const { validation, validationContext } = error as FastifyValidationError;
+    if (Array.isArray(validation)) return validationFailure(validation, validationContext);
   }
-  if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
-    return new KilnError(codeForStatus(e.statusCode), e.message);
-  }
-  return undefined;
+  return requestFailure(error, request);
 }
 
 /**
@@ -103,10 +80,7 @@ export function installErrorHandlers(app: KilnApp): void {
     const known = clientError(error, request);
     if (known === undefined) {
       request.log.error({ err: error }, 'unhandled error');
-      const internal = new KilnError(
-        'INTERNAL_ERROR',
-        `Internal error; quote request id ${request.id} when reporting it`,
-      );
+      const internal = internalError(request);
       return reply.code(internal.status).send(internal.toBody(request.id));
     }
     if (known.status >= 500) request.log.warn({ err: known }, known.message);

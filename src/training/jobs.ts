@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { Database, FoundationTables } from '../store/index.js';
+import { type Database, type FoundationTables, type JobRecordKey, newestJobRecords } from '../store/index.js';
 import type { TrainingRequest } from './request.js';
 
 /** Where a training job is: queued, running, then completed or failed. */
@@ -127,17 +127,9 @@ export class TrainingJobStore {
   }
 
   /** Newest first; `before` is the (created_at, id) of the last job of the previous page. */
-  async list(workspace: string, limit: number, before?: { createdAt: string; id: string }): Promise<TrainingJob[]> {
-    let query = this.db.selectFrom('training_jobs').selectAll().where('workspace', '=', workspace);
-    if (before !== undefined) {
-      query = query.where((eb) =>
-        eb.or([
-          eb('created_at', '<', before.createdAt),
-          eb.and([eb('created_at', '=', before.createdAt), eb('id', '<', before.id)]),
-        ]),
-      );
-    }
-    const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
+  async list(workspace: string, limit: number, before?: JobRecordKey): Promise<TrainingJob[]> {
+    const query = this.db.selectFrom('training_jobs').selectAll().where('workspace', '=', workspace);
+    const rows = await newestJobRecords(query, limit, before).execute();
     return rows.map(toJob);
   }
 

@@ -12,11 +12,12 @@ import {
 import { checkModelName, type RegistryService } from '../registry/index.js';
 import {
   type Database,
-  decodeKeysetToken,
-  encodeKeysetToken,
   type JobContext,
+  type JobPageRequest,
   nowIso,
+  pageJobRecords,
   type Queue,
+  settleGivenUpJob,
   type Worker,
 } from '../store/index.js';
 import type { ArtifactService, TrackingServices } from '../tracking/index.js';
@@ -86,8 +87,6 @@ export interface TrainingServiceDeps {
   logger: Logger;
 }
 
-const DEFAULT_PAGE = 50;
-const MAX_PAGE = 500;
 const PROGRESS_EVERY_MS = 1000;
 
 /**
@@ -157,34 +156,12 @@ export class TrainingService {
     if (job === undefined) {
       throw new KilnError('RESOURCE_DOES_NOT_EXIST', `training job '${id}' does not exist`, { id });
     }
-    if (job.state !== 'queued' && job.state !== 'running') return job;
-    const queued = await this.deps.queue.getJob(TRAINING_QUEUE, job.id);
-    if (queued?.state !== 'failed') return job;
-    const finishedAt = nowIso();
-    const error = `the queue gave the job up: ${queued.error ?? 'no reason given'}`;
-    await this.jobs.update(job.id, { state: 'failed', error, finishedAt }, finishedAt);
-    return { ...job, state: 'failed', error, finishedAt, updatedAt: finishedAt };
+    return settleGivenUpJob(this.deps.queue, TRAINING_QUEUE, job, this.jobs);
   }
 
   /** The workspace's jobs, newest first, `maxResults` (default 50, at most 500) at a time. */
-  async list(
-    ctx: RequestContext,
-    page: { maxResults?: number; pageToken?: string } = {},
-  ): Promise<{ jobs: TrainingJob[]; nextPageToken?: string }> {
-    const limit = page.maxResults ?? DEFAULT_PAGE;
-    if (!(Number.isInteger(limit) && limit >= 1 && limit <= MAX_PAGE)) {
-      throw invalidParameter('max_results', `must be a whole number from 1 to ${MAX_PAGE}`, limit);
-    }
-    let before: { createdAt: string; id: string } | undefined;
-    if (page.pageToken !== undefined) {
-      const key = decodeKeysetToken(page.pageToken, 'page_token', (k) => k.includes('|'));
-      const [createdAt = '', id = ''] = key.split('|');
-      before = { createdAt, id };
-    }
-    const jobs = await this.jobs.list(ctx.workspace, limit + 1, before);
-    if (jobs.length <= limit) return { jobs };
-    const last = jobs[limit - 1] as TrainingJob;
-    return { jobs: jobs.slice(0, limit), nextPageToken: encodeKeysetToken(`${last.createdAt}|${last.id}`) };
+  async list(ctx: RequestContext, page: JobPageRequest = {}): Promise<{ jobs: TrainingJob[]; nextPageToken?: string }> {
+    return pageJobRecords(page, (limit, before) => this.jobs.list(ctx.workspace, limit, before));
   }
 
   /**

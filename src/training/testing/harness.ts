@@ -7,6 +7,7 @@ import { KyselyRegistryStore, REGISTRY_MIGRATIONS, RegistryService } from '../..
 import {
   type BlobStore,
   type Database,
+  type Migration,
   migrate,
   openBlobStore,
   openDatabase,
@@ -47,24 +48,48 @@ export interface HarnessOptions {
   logger?: Logger;
 }
 
+/** The contexts a queued job over data, runs and models works with, on one migrated database. */
+export interface ContextServices {
+  database: Database;
+  blobs: BlobStore;
+  queue: Queue;
+  tracking: TrackingServices;
+  artifacts: ArtifactService;
+  registry: RegistryService;
+  datasets: DatasetService;
+}
+
+/** What {@link openContextServices} builds on: the job context's own migrations and where state lives. */
+export interface ContextServicesOptions {
+  /** The migrations of the context under test (training's, scoring's), applied with the others. */
+  migrations: readonly Migration[];
+  logger: Logger;
+  artifactsUrl?: string;
+  queueUrl?: string;
+  queuePrefix?: string;
+}
+
 /**
- * Opens a migrated database, blob store and queue and builds the services a training job uses,
- * wired as `kiln server` wires them.
+ * Migrates `database` for store, data, tracking, registry and the context under test, and builds
+ * the blob store, queue and the services of those contexts as `kiln server` wires them. The
+ * harnesses of the contexts that run jobs over them (training, serving's batch scoring) share it.
  *
  * @example
- * const h = await openTrainingHarness();
- * after(() => h.close());
+ * const services = await openContextServices(database, home, { migrations: SCORING_MIGRATIONS, logger });
+ * const scoring = new ScoringService({ ...services, loader, logger });
  */
-export async function openTrainingHarness(options: HarnessOptions = {}): Promise<TrainingHarness> {
-  const home = await mkdtemp(join(tmpdir(), 'kiln-training-'));
-  const logger = options.logger ?? silentLogger();
-  const database = await openDatabase(options.databaseUrl ?? `sqlite://${join(home, 'kiln.db')}`, { logger });
+export async function openContextServices(
+  database: Database,
+  home: string,
+  options: ContextServicesOptions,
+): Promise<ContextServices> {
+  const { logger } = options;
   const migrations = [
     ...STORE_MIGRATIONS,
     ...DATA_MIGRATIONS,
     ...TRACKING_MIGRATIONS,
     ...REGISTRY_MIGRATIONS,
-    ...TRAINING_MIGRATIONS,
+    ...options.migrations,
   ].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const report = await migrate(database, migrations, logger);
   if (report.error !== undefined) throw new Error(`migration ${report.error.id} failed: ${report.error.message}`);
@@ -94,21 +119,31 @@ export async function openTrainingHarness(options: HarnessOptions = {}): Promise
   });
   const artifacts = new ArtifactService(blobs, tracking.runs, { artifactRoot });
   const datasets = new DatasetService(new KyselyDatasetStore(database), blobs, { cacheDir: join(home, 'cache') });
-  const training = new TrainingService({ database, queue, datasets, tracking, artifacts, registry, logger });
+  return { database, blobs, queue, tracking, artifacts, registry, datasets };
+}
+
+/**
+ * Opens a migrated database, blob store and queue and builds the services a training job uses,
+ * wired as `kiln server` wires them.
+ *
+ * @example
+ * const h = await openTrainingHarness();
+ * after(() => h.close());
+ */
+export async function openTrainingHarness(options: HarnessOptions = {}): Promise<TrainingHarness> {
+  const home = await mkdtemp(join(tmpdir(), 'kiln-training-'));
+  const logger = options.logger ?? silentLogger();
+  const database = await openDatabase(options.databaseUrl ?? `sqlite://${join(home, 'kiln.db')}`, { logger });
+  const services = await openContextServices(database, home, { ...options, migrations: TRAINING_MIGRATIONS, logger });
+  const training = new TrainingService({ ...services, logger });
   return {
     home,
-    database,
-    blobs,
-    queue,
-    tracking,
-    artifacts,
-    registry,
-    datasets,
+    ...services,
     training,
     ctx: { actor: 'tester', workspace: 'default', requestId: 'training-test' },
     async close() {
-      await queue.close();
-      await blobs.close();
+      await services.queue.close();
+      await services.blobs.close();
       await database.close();
       await rm(home, { recursive: true, force: true });
     },
