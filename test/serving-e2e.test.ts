@@ -325,9 +325,7 @@ describe('a shadow at 100 %', () => {
       return done ? (report as Wire) : undefined;
     });
     assert.equal(report.deployment, 'shadowed');
-    const byVersion = new Map<string, Wire>(
-      report.comparisons.map((c: Wire) => [c.shadow, c]),
-    );
+    const byVersion = new Map<string, Wire>(report.comparisons.map((c: Wire) => [c.shadow, c]));
     const good = byVersion.get('models:/penguins/2');
     const failing = byVersion.get('models:/penguins-full/1');
     assert.ok(good !== undefined && failing !== undefined, JSON.stringify(report));
