@@ -62,110 +62,38 @@ export interface BinnedMatrix {
  * binner.cuts[0]; // Float64Array [2]: bin 0 holds v < 2, bin 1 holds v ≥ 2
  */
 export function fitBinner(X: Matrix, maxBins = MAX_BINS, options: BinnerOptions = {}): Binner {
-  const plan = planBinning(X, maxBins, options);
-  const values = new Float64Array(plan.sample ? plan.sample.length : X.rows);
-  const cuts = plan.numeric.map((f) => numericCuts(X.data, X.rows, X.cols, f, plan.sample, values, maxBins));
-  return assembleBinner(X, plan, cuts);
-}
-
-/** What {@link fitBinner} learns cuts from: its checked arguments, the sampled rows and the numeric features. */
-export interface BinningPlan {
-  maxBins: number;
-  categorical: Uint8Array;
-  /** Features that get quantile cuts, ascending. */
-  numeric: number[];
-  /** Rows the cuts are learned from, ascending; null for all rows. */
-  sample: Int32Array | null;
-}
-
-/**
- * Checks {@link fitBinner}'s arguments and draws the row sample: the first half of fitting a binner,
- * split out so boosting can compute the numeric features' cuts on several threads with
- * {@link numericCuts} and finish with {@link assembleBinner}.
- *
- * @example
- * const plan = planBinning(X, 255, { categoricalFeatures: [3] });
- */
-export function planBinning(X: Matrix, maxBins: number, options: BinnerOptions): BinningPlan {
   if (!(Number.isInteger(maxBins) && maxBins >= 2 && maxBins <= MAX_BINS)) {
     throw new KilnError('INVALID_PARAMETER_VALUE', `maxBins must be an integer in [2, ${MAX_BINS}], got ${maxBins}`, {
       field: 'maxBins',
     });
   }
-  const { rows, cols } = X;
+  const { rows, cols, data } = X;
   const categorical = categoricalMask(cols, options.categoricalFeatures);
   const sampleSize = options.sampleSize ?? DEFAULT_BINNING_SAMPLE;
   if (!(Number.isInteger(sampleSize) && sampleSize >= 1)) {
     throw invalidParameter('sampleSize', `must be an integer ≥ 1, got ${sampleSize}`);
   }
   const sample = rows > sampleSize ? sampleRowIndices(rows, sampleSize, options.seed ?? 0) : null;
-  const numeric: number[] = [];
-  for (let f = 0; f < cols; f++) if (categorical[f] !== 1) numeric.push(f);
-  return { maxBins, categorical, numeric, sample };
-}
-
-/**
- * The cut points of numeric feature `f` of the row-major `data` (`rows × cols`), learned from the rows
- * in `sample` (all rows when null), `values` being scratch space of the sample's size. A feature with at
- * most `maxBins` distinct values gets one bin per value; otherwise the cuts are the sorted values at
- * ranks ⌊k·m / maxBins⌋, k = 1 … maxBins − 1, without repeats or the minimum. Self-contained on purpose:
- * boosting's worker threads run its source text, so it may reference nothing outside its parameters.
- *
- * @example
- * numericCuts(Float64Array.of(1, 2, 2, Number.NaN), 4, 1, 0, null, new Float64Array(4), 255); // [2]
- */
-export function numericCuts(
-  data: Float64Array,
-  rows: number,
-  cols: number,
-  f: number,
-  sample: Int32Array | null,
-  values: Float64Array,
-  maxBins: number,
-): Float64Array {
-  const size = sample ? sample.length : rows;
-  let m = 0;
-  for (let i = 0; i < size; i++) {
-    const v = data[(sample ? (sample[i] as number) : i) * cols + f] as number;
-    if (!Number.isNaN(v)) values[m++] = v;
-  }
-  const sorted = values.subarray(0, m).sort();
-  const distinct: number[] = [];
-  for (let i = 0; i < m && distinct.length <= maxBins; i++) {
-    const v = sorted[i] as number;
-    if (distinct.length === 0 || v !== distinct[distinct.length - 1]) distinct.push(v);
-  }
-  if (distinct.length <= maxBins) return Float64Array.from(distinct.slice(1));
-  const out: number[] = [];
-  const min = sorted[0] as number;
-  for (let k = 1; k < maxBins; k++) {
-    const q = sorted[Math.floor((k * m) / maxBins)] as number;
-    if (q > min && (out.length === 0 || q > (out[out.length - 1] as number))) out.push(q);
-  }
-  return Float64Array.from(out);
-}
-
-/**
- * The binner of `plan` from its numeric features' cuts (`cuts[i]` for `plan.numeric[i]`), adding the
- * categorical features' bins.
- *
- * @example
- * const binner = assembleBinner(X, plan, plan.numeric.map((f) => numericCuts(X.data, X.rows, X.cols, f, plan.sample, scratch, 255)));
- */
-export function assembleBinner(X: Matrix, plan: BinningPlan, cuts: readonly Float64Array[]): Binner {
-  const all: Float64Array[] = [];
+  const m = sample ? sample.length : rows;
+  const values = new Float64Array(m);
+  const cuts: Float64Array[] = [];
   const categories: (number[][] | null)[] = [];
-  let k = 0;
-  for (let f = 0; f < X.cols; f++) {
-    if (plan.categorical[f] === 1) {
-      all.push(new Float64Array(0));
-      categories.push(categoryBins(X, f, plan.maxBins));
-    } else {
-      all.push(cuts[k++] as Float64Array);
-      categories.push(null);
+  for (let f = 0; f < cols; f++) {
+    if (categorical[f] === 1) {
+      cuts.push(new Float64Array(0));
+      categories.push(categoryBins(X, f, maxBins));
+      continue;
     }
+    categories.push(null);
+    let count = 0;
+    for (let i = 0; i < m; i++) {
+      const r = sample ? (sample[i] as number) : i;
+      const v = data[r * cols + f] as number;
+      if (!Number.isNaN(v)) values[count++] = v;
+    }
+    cuts.push(cutPoints(values.subarray(0, count).sort(), maxBins));
   }
-  return plan.categorical.includes(1) ? { cuts: all, categories } : { cuts: all };
+  return categorical.includes(1) ? { cuts, categories } : { cuts };
 }
 
 function categoricalMask(cols: number, features: readonly number[] | undefined): Uint8Array {
@@ -213,6 +141,24 @@ function categoryBins(X: Matrix, f: number, maxBins: number): number[][] {
   return own;
 }
 
+/** Cut points for one feature's sorted, NaN-free values. */
+function cutPoints(sorted: Float64Array, maxBins: number): Float64Array {
+  const m = sorted.length;
+  const distinct: number[] = [];
+  for (let i = 0; i < m && distinct.length <= maxBins; i++) {
+    const v = sorted[i] as number;
+    if (distinct.length === 0 || v !== distinct[distinct.length - 1]) distinct.push(v);
+  }
+  if (distinct.length <= maxBins) return Float64Array.from(distinct.slice(1));
+  const out: number[] = [];
+  const min = sorted[0] as number;
+  for (let k = 1; k < maxBins; k++) {
+    const q = sorted[Math.floor((k * m) / maxBins)] as number;
+    if (q > min && (out.length === 0 || q > (out[out.length - 1] as number))) out.push(q);
+  }
+  return Float64Array.from(out);
+}
+
 /**
  * The bin of `value` given one feature's cuts: the number of cuts ≤ value (binary search), or
  * {@link MISSING_BIN} for NaN.
@@ -232,24 +178,13 @@ export function binOf(cuts: Float64Array, value: number): number {
   return lo;
 }
 
-/**
- * Real bins per feature under `binner`.
- *
- * @example
- * binCounts(fitBinner(X)); // Int32Array of X.cols counts
- */
-export function binCounts(binner: Binner): Int32Array {
+/** Real bins per feature under `binner`. */
+function binCounts(binner: Binner): Int32Array {
   return Int32Array.from(binner.cuts, (cuts, f) => binner.categories?.[f]?.length ?? cuts.length + 1);
 }
 
-/**
- * Each numeric feature's cuts padded with +∞ to 255 entries (`table[f * 255 + k]`), so binning searches
- * in fixed steps.
- *
- * @example
- * const table = paddedCuts(binner);
- */
-export function paddedCuts(binner: Binner): Float64Array {
+/** Each numeric feature's cuts padded with +∞ to 255 entries, so {@link binRows} searches in fixed steps. */
+function paddedCuts(binner: Binner): Float64Array {
   const table = new Float64Array(binner.cuts.length * MAX_BINS).fill(Number.POSITIVE_INFINITY);
   binner.cuts.forEach((cuts, f) => {
     table.set(cuts, f * MAX_BINS);
@@ -293,72 +228,6 @@ function binRows(binner: Binner, X: Matrix, codes: Uint8Array, rowStride: number
       codes[out + f * colStride] = bin;
     }
   }
-}
-
-/**
- * The codes of the rows `from ≤ r < to` of the row-major `data` (`rows × cols`) for the features with
- * `numeric[f] === 1`, written in both layouts at once: `rowMajor[r * cols + f]` and
- * `colMajor[f * rows + r]`. Same bins as {@link binMatrix} (eight fixed steps over the padded cuts
- * `table` of {@link paddedCuts}). Self-contained on purpose: boosting's worker threads run its source
- * text, each binning a range of rows.
- *
- * @example
- * binNumericRows(X.data, X.rows, X.cols, paddedCuts(binner), numeric, rowMajor, colMajor, 0, X.rows);
- */
-export function binNumericRows(
-  data: Float64Array,
-  rows: number,
-  cols: number,
-  table: Float64Array,
-  numeric: Uint8Array,
-  rowMajor: Uint8Array,
-  colMajor: Uint8Array,
-  from: number,
-  to: number,
-): void {
-  for (let r = from; r < to; r++) {
-    const row = r * cols;
-    for (let f = 0; f < cols; f++) {
-      if (numeric[f] !== 1) continue;
-      const v = data[row + f] as number;
-      let bin = 255;
-      if (!Number.isNaN(v)) {
-        const o = f * 255;
-        bin = v >= (table[o + 127] as number) ? 128 : 0;
-        if (v >= (table[o + bin + 63] as number)) bin += 64;
-        if (v >= (table[o + bin + 31] as number)) bin += 32;
-        if (v >= (table[o + bin + 15] as number)) bin += 16;
-        if (v >= (table[o + bin + 7] as number)) bin += 8;
-        if (v >= (table[o + bin + 3] as number)) bin += 4;
-        if (v >= (table[o + bin + 1] as number)) bin += 2;
-        if (v >= (table[o + bin] as number)) bin += 1;
-      }
-      rowMajor[row + f] = bin;
-      colMajor[f * rows + r] = bin;
-    }
-  }
-}
-
-/**
- * The codes of the categorical features of every row of X, in both layouts (as
- * {@link binNumericRows}, whose counterpart it is).
- *
- * @example
- * binCategoricalColumns(binner, X, rowMajor, colMajor);
- */
-export function binCategoricalColumns(binner: Binner, X: Matrix, rowMajor: Uint8Array, colMajor: Uint8Array): void {
-  const { rows, cols, data } = X;
-  binner.categories?.forEach((groups, f) => {
-    const lookup = categoryLookup(groups);
-    if (lookup === null) return;
-    for (let r = 0; r < rows; r++) {
-      const v = data[r * cols + f] as number;
-      // A code unseen in training has no bin of its own; it shares the last one (rarest codes).
-      const bin = Number.isNaN(v) ? MISSING_BIN : categoryBin(lookup, v);
-      rowMajor[r * cols + f] = bin;
-      colMajor[f * rows + r] = bin;
-    }
-  });
 }
 
 /** Codes up to this size are looked up in a table; larger ones (rare: codes are dictionary indices) in a map. */

@@ -1,13 +1,11 @@
 import type { Matrix } from '../matrix.js';
 import { createRng, shuffleInPlace } from '../random.js';
-import { binCounts } from './binning.js';
-import { HIST_STRIDE } from './histogram.js';
-import { KernelMemory } from './memory.js';
+import { binMatrixByRows, fitBinner, transposeCodes } from './binning.js';
 import { baseMargin, computeGradients, evaluateMetric } from './objective.js';
 import { type GbdtLabels, type GbdtOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { addTreeOutputs, type GbdtModel } from './predict.js';
 import { addBinnedPredictions, type GbdtTree, type GrowInput, type GrownTree, growTree } from './tree.js';
-import { GbdtThreads, type SharedTrainingData } from './workers.js';
+import { NodeWorkers, type SharedTrainingData } from './workers.js';
 
 /** A typed array of `length` elements on shared memory, which the histogram workers can read. */
 function sharedArray<T>(Type: new (buffer: SharedArrayBuffer) => T, bytesPerElement: number, length: number): T {
@@ -32,43 +30,49 @@ export async function fitGbdt(X: Matrix, y: GbdtLabels, options: GbdtOptions): P
   const resolved = resolveOptions(X, y, options);
   const { signal } = options;
   signal?.throwIfAborted();
-  // Started first, so that the workers are up by the time the binning cuts need them.
-  const threads = new GbdtThreads(resolved.threads);
+  const categoricalFeatures = Array.from(resolved.categorical.keys()).filter((f) => resolved.categorical[f] === 1);
+  const binner = fitBinner(X, resolved.maxBins, { categoricalFeatures, seed: resolved.seed });
+  const n = X.rows;
+  const codes = sharedArray(Uint8Array, 1, n * X.cols);
+  const binned = binMatrixByRows(binner, X, codes);
+  const gradBuffer = new SharedArrayBuffer(resolved.outputs * 2 * n * 8);
+  const shared: SharedTrainingData = {
+    codes,
+    byColumn: transposeCodes(codes, n, X.cols, sharedArray(Uint8Array, 1, n * X.cols)),
+    rows: n,
+    cols: X.cols,
+    gradHess: Array.from({ length: resolved.outputs }, (_, k) => new Float64Array(gradBuffer, k * 2 * n * 8, 2 * n)),
+    index: sharedArray(Int32Array, 4, n),
+  };
+  const workers = new NodeWorkers(shared, resolved.threads);
   try {
-    const categoricalFeatures = Array.from(resolved.categorical.keys()).filter((f) => resolved.categorical[f] === 1);
-    const n = X.rows;
-    const { outputs } = resolved;
-    // The matrix, gradients and index, plus room for a depth-6 tree's histograms before growing.
-    const memory = new KernelMemory(n * X.cols + 16 * n * outputs + 4 * n + 64 * X.cols * HIST_STRIDE * 8);
-    const codes = memory.uint8(n * X.cols);
-    const byColumn = sharedArray(Uint8Array, 1, n * X.cols);
-    const binner = await threads.bin(
+    const trees = await boost(
       X,
-      resolved.maxBins,
-      { categoricalFeatures, seed: resolved.seed },
-      codes,
-      byColumn,
+      y,
+      options,
+      resolved,
+      { shared, workers, binner, bins: binned.bins },
+      (grown, margin, k) => {
+        const { tree } = grown;
+        if (grown.leaves.length > 0 && sampledAll(grown, n)) {
+          for (const leaf of grown.leaves) {
+            const value = tree.value[leaf.id] as number;
+            for (let i = leaf.begin; i < leaf.end; i++) {
+              const m = (shared.index[i] as number) * resolved.outputs + k;
+              margin[m] = (margin[m] as number) + value;
+            }
+          }
+        } else {
+          addBinnedPredictions(grown, binned.codes, n, X.cols, margin, resolved.outputs, k);
+        }
+      },
     );
-    const shared: SharedTrainingData = {
-      memory,
-      codes,
-      byColumn,
-      rows: n,
-      cols: X.cols,
-      gradHess: Array.from({ length: outputs }, () => memory.float64(2 * n)),
-      index: memory.int32(n),
-      margin: sharedArray(Float64Array, 8, n * outputs),
-      labels: sharedArray(Float64Array, 8, n),
-    };
-    shared.labels.set(y);
-    threads.attach(shared);
-    const trees = await boost(X, y, options, resolved, { shared, workers: threads, binner, bins: binCounts(binner) });
     return {
       kind: 'gbdt',
       formatVersion: 1,
       objective: resolved.objective,
-      outputs,
-      baseMargin: Array.from({ length: outputs }, () => trees.base),
+      outputs: resolved.outputs,
+      baseMargin: Array.from({ length: resolved.outputs }, () => trees.base),
       trees: trees.kept,
       features: [...X.names],
       ...(categoricalFeatures.length > 0 ? { categoricalFeatures } : {}),
@@ -76,7 +80,7 @@ export async function fitGbdt(X: Matrix, y: GbdtLabels, options: GbdtOptions): P
       evalHistory: options.validation ? { metric: resolved.metric, values: trees.history } : null,
     };
   } finally {
-    await threads.close();
+    await workers.close();
   }
 }
 
@@ -101,28 +105,25 @@ async function boost(
   options: GbdtOptions,
   resolved: ResolvedOptions,
   data: Pick<GrowInput, 'shared' | 'workers' | 'binner' | 'bins'>,
+  addToMargins: (grown: GrownTree, margin: Float64Array, output: number) => void,
 ): Promise<BoostResult> {
   const { objective, outputs, metric, patience, subsample } = resolved;
   const { validation } = options;
   const n = X.rows;
   const rng = createRng(resolved.seed);
   const base = baseMargin(objective, y, options.baseScore);
-  const { shared, workers } = data;
-  const margin = shared.margin.fill(base);
-  // Single-output trees that see every row update the margins and the next gradients in one pass.
-  const fused = outputs === 1 && subsample === 1;
-  let fresh = false;
+  const margin = new Float64Array(n * outputs).fill(base);
   const featureCount = Math.max(1, Math.floor(resolved.colsample * X.cols));
   const allFeatures = Int32Array.from({ length: X.cols }, (_, i) => i);
   const validMargin = validation ? new Float64Array(validation.X.rows * outputs).fill(base) : null;
+  const { shared } = data;
   const trees: GbdtTree[] = [];
   const history: number[] = [];
   let bestIteration = 0;
   let bestValue = Number.POSITIVE_INFINITY;
   for (let round = 0; round < resolved.nRounds; round++) {
     options.signal?.throwIfAborted();
-    if (!fresh) computeGradients(objective, margin, y, outputs, shared.gradHess);
-    fresh = false;
+    computeGradients(objective, margin, y, outputs, shared.gradHess);
     for (let k = 0; k < outputs; k++) {
       const rowCount = subsample < 1 ? sampleRows(shared.index, n, subsample, rng) : identityRows(shared.index, n);
       const features = featureCount < X.cols ? sampleFeatures(X.cols, featureCount, rng) : allFeatures;
@@ -130,24 +131,7 @@ async function boost(
         { ...data, categorical: resolved.categorical, output: k, rowCount, features },
         resolved.tree,
       );
-      if (fused && sampledAll(grown, n)) {
-        const leaves = new Float64Array(3 * grown.leaves.length);
-        grown.leaves.forEach((leaf, i) => {
-          leaves.set([leaf.begin, leaf.end, grown.tree.value[leaf.id] as number], 3 * i);
-        });
-        await workers.updateMargins(objective === 'binary:logistic', leaves);
-        fresh = true;
-      } else if (sampledAll(grown, n)) {
-        for (const leaf of grown.leaves) {
-          const value = grown.tree.value[leaf.id] as number;
-          for (let i = leaf.begin; i < leaf.end; i++) {
-            const m = (shared.index[i] as number) * outputs + k;
-            margin[m] = (margin[m] as number) + value;
-          }
-        }
-      } else {
-        addBinnedPredictions(grown, shared.codes, n, X.cols, margin, outputs, k);
-      }
+      addToMargins(grown, margin, k);
       trees.push(grown.tree);
       if (validation && validMargin) addTreeOutputs(grown.tree, validation.X, validMargin, outputs, k);
     }

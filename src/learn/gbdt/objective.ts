@@ -89,67 +89,6 @@ export function computeGradients(
   }
 }
 
-/**
- * One boosting step's margin update fused with the next round's gradients, for a single-output
- * objective (`logistic` for `binary:logistic`, else `reg:squarederror`) when the tree saw every row:
- * for every row `r` with `from ≤ r < to`, adds the value of its leaf to `margin[r]` and writes the
- * gradient and hessian at the new margin to `gradHess`, exactly as {@link computeGradients} would.
- * `leaves` holds (begin, end, value) triples over positions of `index`, and each leaf's rows are
- * ascending there (tree growth partitions stably from ascending rows), so a binary search finds the
- * leaf's rows in [from, to). Their values are first scattered into `delta` (one write per row), then
- * the rows are updated in order: walking them leaf by leaf instead would touch a new cache line of
- * each array at every row. Threads given disjoint row ranges never write the same cache line (except
- * at the range ends). Self-contained on purpose: the worker threads run its source text.
- *
- * @example
- * updateMarginsAndGradients(true, margin, y, gradHess, index, Float64Array.of(0, n, 0.1), delta, 0, n);
- */
-export function updateMarginsAndGradients(
-  logistic: boolean,
-  margin: Float64Array,
-  y: Float64Array,
-  gradHess: Float64Array,
-  index: Int32Array,
-  leaves: Float64Array,
-  delta: Float64Array,
-  from: number,
-  to: number,
-): void {
-  for (let l = 0; l < leaves.length; l += 3) {
-    const end = leaves[l + 1] as number;
-    const value = leaves[l + 2] as number;
-    // First position in the leaf whose row is ≥ from.
-    let lo = leaves[l] as number;
-    let hi = end;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if ((index[mid] as number) < from) lo = mid + 1;
-      else hi = mid;
-    }
-    for (let i = lo; i < end; i++) {
-      const r = index[i] as number;
-      if (r >= to) break;
-      delta[r] = value;
-    }
-  }
-  if (logistic) {
-    for (let r = from; r < to; r++) {
-      const m = (margin[r] as number) + (delta[r] as number);
-      margin[r] = m;
-      const p = 1 / (1 + Math.exp(-m));
-      gradHess[2 * r] = p - (y[r] as number);
-      gradHess[2 * r + 1] = Math.max(p * (1 - p), 1e-16);
-    }
-  } else {
-    for (let r = from; r < to; r++) {
-      const m = (margin[r] as number) + (delta[r] as number);
-      margin[r] = m;
-      gradHess[2 * r] = m - (y[r] as number);
-      gradHess[2 * r + 1] = 1;
-    }
-  }
-}
-
 /** Softmax of `margin[offset … offset + k)` into `out`, shifted by the maximum for stability. */
 function softmaxRow(margin: Float64Array, offset: number, k: number, out: Float64Array): void {
   let max = Number.NEGATIVE_INFINITY;

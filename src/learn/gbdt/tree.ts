@@ -1,6 +1,7 @@
 import type { Binner } from './binning.js';
+import { HIST_STRIDE, subtractHistogram } from './histogram.js';
 import { bestSplit, leafWeight, type Split, type TreeParams } from './split.js';
-import type { GbdtThreads, NodeTask, SharedTrainingData } from './workers.js';
+import type { NodeTask, NodeWorkers, SharedTrainingData } from './workers.js';
 
 /**
  * One regression tree as flat parallel arrays indexed by node id (root = 0), plain numbers so that the
@@ -28,7 +29,7 @@ export interface GbdtTree {
 /** What one tree is grown from: the shared training data and the rows and features this tree may use. */
 export interface GrowInput {
   shared: SharedTrainingData;
-  workers: GbdtThreads;
+  workers: NodeWorkers;
   /** Bins per feature and the binner (cuts for thresholds, category groups for categorical splits). */
   bins: Int32Array;
   binner: Binner;
@@ -78,7 +79,7 @@ interface Candidate {
  */
 export async function growTree(input: GrowInput, params: TreeParams): Promise<GrownTree> {
   const { shared, workers, output } = input;
-  const { index } = shared;
+  const { index, cols } = shared;
   const gradHess = shared.gradHess[output] as Float64Array;
   const tree: GbdtTree = {
     feature: [],
@@ -94,9 +95,14 @@ export async function growTree(input: GrowInput, params: TreeParams): Promise<Gr
   if (hasCategorical) tree.categories = [];
   const goLeft: (Uint8Array | null)[] = [];
   const ranges: { begin: number; end: number }[] = [];
-  const takeHist = () => workers.takeHistogram();
-  const release = (hist: Float64Array | null) => {
-    if (hist) workers.releaseHistogram(hist);
+  const pool: Float64Array[] = [];
+  const takeHist = () => {
+    const hist = pool.pop();
+    if (hist) {
+      hist.fill(0);
+      return hist;
+    }
+    return new Float64Array(cols * HIST_STRIDE);
   };
   let order = 0;
   const addNode = (depth: number, begin: number, end: number, g: number, h: number): Candidate => {
@@ -125,7 +131,7 @@ export async function growTree(input: GrowInput, params: TreeParams): Promise<Gr
       input.categorical,
       params,
     );
-    if (node.split === null) release(node.hist);
+    if (node.split === null) pool.push(node.hist as Float64Array);
   };
 
   let g = 0;
@@ -165,7 +171,7 @@ export async function growTree(input: GrowInput, params: TreeParams): Promise<Gr
       batch = open.splice(best, 1);
     }
     const expanded = batch.slice(0, params.maxLeaves === 0 ? batch.length : params.maxLeaves - leafCount);
-    for (const node of batch.slice(expanded.length)) release(node.hist);
+    for (const node of batch.slice(expanded.length)) pool.push(node.hist as Float64Array);
     // Children that will never be split need no histogram: too deep, or the leaf budget is spent.
     const budgetSpent = params.maxLeaves > 0 && leafCount + expanded.length >= params.maxLeaves;
     const tasks: NodeTask[] = expanded.map((node) => {
@@ -193,12 +199,12 @@ export async function growTree(input: GrowInput, params: TreeParams): Promise<Gr
       goLeft[node.id] = split.goLeft;
       const hist = node.hist as Float64Array;
       if (task.hist === null) {
-        release(hist);
+        pool.push(hist);
         return;
       }
       const [built, other] = task.build === 'left' ? [left, right] : [right, left];
       built.hist = task.hist;
-      workers.subtractHistogram(hist, task.hist);
+      subtractHistogram(hist, task.hist, cols);
       other.hist = hist;
       for (const child of [left, right]) {
         findSplit(child);
@@ -207,8 +213,6 @@ export async function growTree(input: GrowInput, params: TreeParams): Promise<Gr
     });
     if (params.growPolicy === 'depthwise') open.sort((a, b) => a.order - b.order);
   }
-  // Candidates left when the leaf budget ran out.
-  for (const node of open) release(node.hist);
   const leaves: GrownTree['leaves'] = [];
   tree.left.forEach((l, id) => {
     if (l === -1) leaves.push({ id, ...(ranges[id] as { begin: number; end: number }) });
