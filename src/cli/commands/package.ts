@@ -2,18 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { KilnError } from '../../core/index.js';
-import {
-  dockerfile,
-  dockerignore,
-  kserveInferenceServiceObject,
-  kubernetesObjects,
-  manifestHeader,
-  type PackageInput,
-  packageInputFromDeployment,
-  resolvePackageOptions,
-  SERVE_SECRET_VARIABLES,
-  toYamlDocuments,
-} from '../../serving/index.js';
+import type { PackageInput } from '../../serving/index.js';
 import { type Env, globalOptions } from '../context.js';
 import { EXIT_USAGE } from '../exit.js';
 import { printJson, printLine } from '../output.js';
@@ -85,6 +74,9 @@ function given(choices: Record<string, unknown>): Choices {
  * so only its name and target models are relied on), or with `--model` a registry reference and no
  * server at all. The flags are checked first, so a bad one costs no round trip.
  */
+/** The packaging functions, loaded on demand: every other command starts without the serving context. */
+const packaging = () => import('../../serving/index.js');
+
 async function packageInput(
   deployment: string | undefined,
   model: string | undefined,
@@ -102,6 +94,7 @@ async function packageInput(
       code: 'kiln.usage',
     });
   }
+  const { packageInputFromDeployment, resolvePackageOptions } = await packaging();
   const local = { ...choices, deployment };
   withFlagErrors(command, local, () => resolvePackageOptions(local));
   const kiln = clientFor(command, env);
@@ -183,6 +176,7 @@ export function registerPackageCommands(program: Command, env: Env): void {
         baseImageDigest: flags.baseImageDigest,
       });
       const input = await packageInput(deployment, flags.model, choices, command, env);
+      const { dockerfile, dockerignore, resolvePackageOptions, SERVE_SECRET_VARIABLES } = await packaging();
       const { options, text } = withFlagErrors(command, input, () => ({
         options: resolvePackageOptions(input),
         text: dockerfile(input),
@@ -240,6 +234,13 @@ export function registerPackageCommands(program: Command, env: Env): void {
         secretName: flags.secret,
       });
       const input = await packageInput(deployment, flags.model, choices, command, env);
+      const {
+        kserveInferenceServiceObject,
+        kubernetesObjects,
+        manifestHeader,
+        resolvePackageOptions,
+        toYamlDocuments,
+      } = await packaging();
       const { options, header, files } = withFlagErrors(command, input, () => {
         const header = manifestHeader(input);
         const yaml = (object: object) => toYamlDocuments([object], header);
