@@ -17,7 +17,7 @@ import { createTestApp, type TestApp } from '../src/server/testing/app.js';
 import { kilnPredictRoutes, type ServingInput } from '../src/serving/index.js';
 
 // The Open Inference Protocol v2 REST surface walked item by item through the conformance
-// checklist of serving.md §1.14, mounted as `kiln server` mounts it (under /serve/<deployment>, in
+// checklist of serving.md §1.14, mounted as `kiln server` mounts it (here under /conformance/<deployment>, beside kiln server's own /serve routes, in
 // the real application with its error handler, request ids and permission check), over real Kiln
 // GBDTs trained on the penguins data.
 
@@ -90,7 +90,11 @@ describe('Open Inference Protocol v2 conformance (serving.md §1.14)', () => {
   let rows: Row[];
 
   const infer = (deployment: string, payload: unknown, model = deployment) =>
-    t.app.inject({ method: 'POST', url: `/serve/${deployment}/v2/models/${model}/infer`, payload: payload as object });
+    t.app.inject({
+      method: 'POST',
+      url: `/conformance/${deployment}/v2/models/${model}/infer`,
+      payload: payload as object,
+    });
 
   before(async () => {
     const [classifier, numeric, typedModel, regressor] = await Promise.all([
@@ -112,7 +116,7 @@ describe('Open Inference Protocol v2 conformance (serving.md §1.14)', () => {
     const endpoint = endpointLookup([penguins, measures, typed, mass, slow]);
     t = await createTestApp({ KILN_BODY_LIMIT: String(BODY_LIMIT) }, (app) => {
       for (const plugin of [kilnPredictRoutes, mlflowScoringRoutes, oipRoutes]) {
-        void app.register(plugin, { prefix: '/serve/:deployment', endpoint });
+        void app.register(plugin, { prefix: '/conformance/:deployment', endpoint });
       }
     });
     rows = penguinRows(ROWS);
@@ -120,15 +124,15 @@ describe('Open Inference Protocol v2 conformance (serving.md §1.14)', () => {
   after(() => t.close());
 
   it('1. live answers 200 {live: true}; ready answers 200 once the model is loaded and non-2xx while it loads', async () => {
-    const live = await t.app.inject({ method: 'GET', url: '/serve/slow/v2/health/live' });
+    const live = await t.app.inject({ method: 'GET', url: '/conformance/slow/v2/health/live' });
     assert.equal(live.statusCode, 200);
     assert.deepEqual(live.json(), { live: true });
 
-    const loading = await t.app.inject({ method: 'GET', url: '/serve/slow/v2/health/ready' });
+    const loading = await t.app.inject({ method: 'GET', url: '/conformance/slow/v2/health/ready' });
     assert.equal(loading.statusCode, 503);
     assert.deepEqual(loading.json(), { ready: false });
     assert.equal(loading.headers['retry-after'], '1');
-    const modelLoading = await t.app.inject({ method: 'GET', url: '/serve/slow/v2/models/slow/ready' });
+    const modelLoading = await t.app.inject({ method: 'GET', url: '/conformance/slow/v2/models/slow/ready' });
     assert.equal(modelLoading.statusCode, 503);
     assert.deepEqual(modelLoading.json(), { name: 'slow', ready: false });
     const early = await infer('slow', { inputs: columnTensors(slow.inputs, rows.slice(0, 1)) });
@@ -137,7 +141,7 @@ describe('Open Inference Protocol v2 conformance (serving.md §1.14)', () => {
 
     finishLoading();
     await new Promise((resolve) => setImmediate(resolve));
-    const ready = await t.app.inject({ method: 'GET', url: '/serve/slow/v2/health/ready' });
+    const ready = await t.app.inject({ method: 'GET', url: '/conformance/slow/v2/health/ready' });
     assert.equal(ready.statusCode, 200);
     assert.deepEqual(ready.json(), { ready: true });
     const answered = await infer('slow', { inputs: columnTensors(slow.inputs, rows.slice(0, 1)) });
@@ -145,7 +149,7 @@ describe('Open Inference Protocol v2 conformance (serving.md §1.14)', () => {
   });
 
   it('2. GET /v2 has name, version and extensions (an array)', async () => {
-    const res = await t.app.inject({ method: 'GET', url: '/serve/penguins/v2' });
+    const res = await t.app.inject({ method: 'GET', url: '/conformance/penguins/v2' });
     assert.equal(res.statusCode, 200);
     const body = res.json();
     assert.equal(body.name, 'kiln');
@@ -155,7 +159,7 @@ describe('Open Inference Protocol v2 conformance (serving.md §1.14)', () => {
   });
 
   it('3. model metadata has name, platform, inputs and outputs with datatypes from the table and -1 for variable dimensions; an unknown model is non-2xx with {error}', async () => {
-    const res = await t.app.inject({ method: 'GET', url: '/serve/penguins/v2/models/penguins' });
+    const res = await t.app.inject({ method: 'GET', url: '/conformance/penguins/v2/models/penguins' });
     assert.equal(res.statusCode, 200);
     const body = res.json();
     assert.equal(body.name, 'penguins');
@@ -173,47 +177,50 @@ describe('Open Inference Protocol v2 conformance (serving.md §1.14)', () => {
       { name: 'prediction', datatype: 'BYTES', shape: [-1] },
       { name: 'probabilities', datatype: 'FP64', shape: [-1, 3] },
     ]);
-    const typedMeta = (await t.app.inject({ method: 'GET', url: '/serve/typed/v2/models/typed' })).json();
+    const typedMeta = (await t.app.inject({ method: 'GET', url: '/conformance/typed/v2/models/typed' })).json();
     assert.deepEqual(
       typedMeta.inputs.map((i: Tensor) => i.datatype),
       ['BYTES', 'BOOL', 'INT64', 'FP64'],
     );
-    const regressor = (await t.app.inject({ method: 'GET', url: '/serve/mass/v2/models/penguin-mass' })).json();
+    const regressor = (await t.app.inject({ method: 'GET', url: '/conformance/mass/v2/models/penguin-mass' })).json();
     assert.deepEqual(regressor.outputs, [{ name: 'prediction', datatype: 'FP64', shape: [-1] }]);
 
-    const unknown = await t.app.inject({ method: 'GET', url: '/serve/penguins/v2/models/walruses' });
+    const unknown = await t.app.inject({ method: 'GET', url: '/conformance/penguins/v2/models/walruses' });
     assert.match(assertErrorBody(unknown, 404), /walruses/);
-    const unknownDeployment = await t.app.inject({ method: 'GET', url: '/serve/walruses/v2/models/walruses' });
+    const unknownDeployment = await t.app.inject({ method: 'GET', url: '/conformance/walruses/v2/models/walruses' });
     assert.match(assertErrorBody(unknownDeployment, 404), /walruses/);
   });
 
   it('4. GET /v2/models/{m}/ready gives {name, ready: true}', async () => {
-    const res = await t.app.inject({ method: 'GET', url: '/serve/penguins/v2/models/penguins/ready' });
+    const res = await t.app.inject({ method: 'GET', url: '/conformance/penguins/v2/models/penguins/ready' });
     assert.equal(res.statusCode, 200);
     assert.deepEqual(res.json(), { name: 'penguins', ready: true });
     // The served model's own name addresses it too.
-    const byModel = await t.app.inject({ method: 'GET', url: '/serve/mass/v2/models/penguin-mass/ready' });
+    const byModel = await t.app.inject({ method: 'GET', url: '/conformance/mass/v2/models/penguin-mass/ready' });
     assert.deepEqual(byModel.json(), { name: 'penguin-mass', ready: true });
   });
 
   it('5. /versions/{v} paths: a valid version works; an invalid one gives a clear error', async () => {
     const payload = { inputs: columnTensors(penguins.inputs, rows.slice(0, 2)) };
-    const meta = await t.app.inject({ method: 'GET', url: '/serve/penguins/v2/models/penguins/versions/3' });
+    const meta = await t.app.inject({ method: 'GET', url: '/conformance/penguins/v2/models/penguins/versions/3' });
     assert.equal(meta.statusCode, 200);
     assert.deepEqual(meta.json().versions, ['3']);
-    const ready = await t.app.inject({ method: 'GET', url: '/serve/penguins/v2/models/penguins/versions/3/ready' });
+    const ready = await t.app.inject({
+      method: 'GET',
+      url: '/conformance/penguins/v2/models/penguins/versions/3/ready',
+    });
     assert.deepEqual(ready.json(), { name: 'penguins', ready: true });
     const ok = await t.app.inject({
       method: 'POST',
-      url: '/serve/penguins/v2/models/penguins/versions/3/infer',
+      url: '/conformance/penguins/v2/models/penguins/versions/3/infer',
       payload,
     });
     assert.equal(ok.statusCode, 200, ok.body);
     assert.equal(ok.json().model_version, '3');
 
     for (const url of [
-      '/serve/penguins/v2/models/penguins/versions/4',
-      '/serve/penguins/v2/models/penguins/versions/4/ready',
+      '/conformance/penguins/v2/models/penguins/versions/4',
+      '/conformance/penguins/v2/models/penguins/versions/4/ready',
     ]) {
       assert.match(
         assertErrorBody(await t.app.inject({ method: 'GET', url }), 404),
@@ -222,7 +229,7 @@ describe('Open Inference Protocol v2 conformance (serving.md §1.14)', () => {
     }
     const bad = await t.app.inject({
       method: 'POST',
-      url: '/serve/penguins/v2/models/penguins/versions/4/infer',
+      url: '/conformance/penguins/v2/models/penguins/versions/4/infer',
       payload,
     });
     assert.match(assertErrorBody(bad, 404), /no version '4'/);
@@ -369,7 +376,7 @@ describe('Open Inference Protocol v2 conformance (serving.md §1.14)', () => {
     }
     const malformed = await t.app.inject({
       method: 'POST',
-      url: '/serve/penguins/v2/models/penguins/infer',
+      url: '/conformance/penguins/v2/models/penguins/infer',
       headers: { 'content-type': 'application/json' },
       payload: '{"inputs": [',
     });
@@ -394,7 +401,7 @@ describe('Open Inference Protocol v2 conformance (serving.md §1.14)', () => {
     assert.equal(res.statusCode, 200, res.body);
     const expected = await t.app.inject({
       method: 'POST',
-      url: '/serve/typed/predict',
+      url: '/conformance/typed/predict',
       payload: {
         rows: typedRows.map((r) => ({
           ...r,
@@ -421,7 +428,7 @@ describe('Open Inference Protocol v2 conformance (serving.md §1.14)', () => {
       assert.ok(body.includes(edge));
       const big = await t.app.inject({
         method: 'POST',
-        url: '/serve/typed/v2/models/typed/infer',
+        url: '/conformance/typed/v2/models/typed/infer',
         headers: { 'content-type': 'application/json' },
         payload: body,
       });
@@ -465,7 +472,7 @@ describe('Open Inference Protocol v2 conformance (serving.md §1.14)', () => {
     const send = (json: Row, binary: Buffer, header?: number) =>
       t.app.inject({
         method: 'POST',
-        url: '/serve/penguins/v2/models/penguins/infer',
+        url: '/conformance/penguins/v2/models/penguins/infer',
         headers: {
           'content-type': 'application/octet-stream',
           ...(header === undefined ? {} : { 'inference-header-content-length': String(header) }),
@@ -567,16 +574,16 @@ describe('Open Inference Protocol v2 conformance (serving.md §1.14)', () => {
   });
 
   it('14. error bodies are always JSON objects with a string error, including 404, 405 and 413', async () => {
-    assertErrorBody(await t.app.inject({ method: 'GET', url: '/serve/penguins/v2/models/penguins/stats' }), 404);
-    assertErrorBody(await t.app.inject({ method: 'GET', url: '/serve/penguins/v2/nothing/here' }), 404);
+    assertErrorBody(await t.app.inject({ method: 'GET', url: '/conformance/penguins/v2/models/penguins/stats' }), 404);
+    assertErrorBody(await t.app.inject({ method: 'GET', url: '/conformance/penguins/v2/nothing/here' }), 404);
     assertErrorBody(
-      await t.app.inject({ method: 'POST', url: '/serve/penguins/v2/models/walrus/infer', payload: {} }),
+      await t.app.inject({ method: 'POST', url: '/conformance/penguins/v2/models/walrus/infer', payload: {} }),
       404,
     );
-    const wrongMethod = await t.app.inject({ method: 'GET', url: '/serve/penguins/v2/models/penguins/infer' });
+    const wrongMethod = await t.app.inject({ method: 'GET', url: '/conformance/penguins/v2/models/penguins/infer' });
     assert.match(assertErrorBody(wrongMethod, 405), /GET is not allowed/);
     assert.equal(wrongMethod.headers.allow, 'POST');
-    assertErrorBody(await t.app.inject({ method: 'DELETE', url: '/serve/penguins/v2/health/ready' }), 405);
+    assertErrorBody(await t.app.inject({ method: 'DELETE', url: '/conformance/penguins/v2/health/ready' }), 405);
     const huge = {
       inputs: [{ name: 'Island', datatype: 'BYTES', shape: [40_000], data: new Array(40_000).fill('Biscoe') }],
     };
@@ -591,7 +598,7 @@ describe('OIP datatypes over HTTP', () => {
   before(async () => {
     typed = new TrainedModelEndpoint(await trainTypedPenguinClassifier(), { name: 'typed' });
     t = await createTestApp({}, (app) => {
-      void app.register(oipRoutes, { prefix: '/serve/:deployment', endpoint: endpointLookup([typed]) });
+      void app.register(oipRoutes, { prefix: '/conformance/:deployment', endpoint: endpointLookup([typed]) });
     });
   });
   after(() => t.close());
@@ -613,7 +620,7 @@ describe('OIP datatypes over HTTP', () => {
       { name: 'Beak Length (mm)', datatype: 'FP32', shape: [n], data: typedRows.map((r) => r['Beak Length (mm)']) },
     ];
     const send = (payload: unknown) =>
-      t.app.inject({ method: 'POST', url: '/serve/typed/v2/models/typed/infer', payload: payload as object });
+      t.app.inject({ method: 'POST', url: '/conformance/typed/v2/models/typed/infer', payload: payload as object });
     const reference = (await send({ inputs: tensors('FP64') })).json().outputs;
     for (const datatype of ['UINT8', 'UINT16', 'UINT32', 'UINT64', 'INT16', 'INT32', 'INT64', 'FP16', 'FP32']) {
       const res = await send({ inputs: tensors(datatype) });
