@@ -6,7 +6,7 @@
  *
  * 1. one row per request through Kiln `POST /predict` at 64 connections: requests/s, p50, p99 vs
  *    Fastify hello-world (budget ≥ 0.6 of its requests/s); then p99 at a fixed rate of half Kiln's
- *    saturating rate (autocannon `-R`; budget < 10 ms), Fastify at the same rate beside it;
+ *    saturating rate, evenly paced (bench/serve-paced.ts; budget < 10 ms), Fastify at the same rate beside it;
  * 2. the same row through OIP `POST /v2/models/<name>/infer` and MLflow `POST /invocations`;
  * 3. 1,000-row requests through `/predict`: rows/s vs `predictModel` on 1,000-row frames in a
  *    process of its own (what serving costs over the model);
@@ -24,7 +24,7 @@ import { join } from 'node:path';
 import type { Benchmark, BenchOptions } from './lib/benchmark.js';
 import { type Contender, type ContenderFigures, compareThroughput } from './lib/compare.js';
 import { cleanEnv, ROOT, rssMb } from './lib/kiln.js';
-import { type LoadRequest, type LoadResult, runLoad } from './lib/load.js';
+import type { LoadRequest } from './lib/load.js';
 import { describeMachine, pinnedCommand } from './lib/machine.js';
 import { type ServerProcess, startServerProcess } from './lib/process.js';
 import { type BenchResult, benchResult, median, progress, round } from './lib/result.js';
@@ -39,6 +39,7 @@ import {
   TREES,
   writeRequestBodies,
 } from './serve-model.js';
+import { type PacedResult, runPaced } from './serve-paced.js';
 import { type SwapFigures, swapUnderLoad } from './serve-swap.js';
 
 /** Kiln's one-row requests/s over bare Fastify's. */
@@ -147,41 +148,58 @@ async function smokeCheck(scratch: string, model: ServeModel, bodies: RequestBod
   }
 }
 
-/** p50 / p99 of one contender at a fixed request rate, one fresh process per round. */
+/** p50 / p99 of one contender at a fixed, evenly paced request rate, one fresh process per round. */
 interface RateFigures {
   name: string;
   rate: number;
   achievedPerSec: number;
   latencyP50Ms: number;
   latencyP99Ms: number;
-  rounds: { p50: number; p99: number; achieved: number }[];
+  latencyP999Ms: number;
+  /**
+   * Server CPU µs per request over all rounds. At the same request rate both servers wake as often,
+   * so this compares their code even when neighbours slow the machine down.
+   */
+  cpuMicrosPerRequest: number | null;
+  rounds: { p50: number; p99: number; p999: number; max: number; achieved: number; sendLagMaxMs: number }[];
 }
 
 async function measureAtRate(
   contenders: readonly Contender[],
   rate: number,
   options: BenchOptions,
-  request: LoadRequest,
+  bodyFile: string,
 ): Promise<RateFigures[]> {
-  const runs = new Map<string, LoadResult[]>(contenders.map((c) => [c.name, []]));
+  const runs = new Map<string, PacedResult[]>(contenders.map((c) => [c.name, []]));
+  const cpu = new Map<string, (number | undefined)[]>(contenders.map((c) => [c.name, []]));
   for (let r = 0; r < options.rounds; r++) {
     for (let i = 0; i < contenders.length; i++) {
       const contender = contenders[(i + r) % contenders.length] as Contender;
       const server = await contender.start(r);
       try {
-        const shared = {
+        const paced = {
           url: `${server.url}/predict`,
-          connections: CONNECTIONS,
-          core: 1,
           rate,
-          tool: 'autocannon' as const,
-          ...request,
+          connections: CONNECTIONS,
+          method: 'POST',
+          bodyFile,
+          headers: JSON_HEADERS,
         };
-        if (options.warmupSec > 0) await runLoad({ ...shared, durationSec: options.warmupSec });
-        const load = await runLoad({ ...shared, durationSec: options.durationSec });
+        if (options.warmupSec > 0) await runPaced({ ...paced, durationSec: options.warmupSec }, 1);
+        const cpuBefore = server.cpuSeconds();
+        const load = await runPaced({ ...paced, durationSec: options.durationSec }, 1);
+        const cpuAfter = server.cpuSeconds();
+        if (load.non2xx > 0 || load.errors > 0) {
+          throw new Error(
+            `${contender.name} at ${rate}/s: ${load.non2xx} non-2xx, ${load.errors} errors; not a valid measurement`,
+          );
+        }
+        const cpuSeconds = cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore;
         runs.get(contender.name)?.push(load);
+        cpu.get(contender.name)?.push(cpuSeconds);
+        const cpuNote = cpuSeconds === undefined ? '' : `, ${((cpuSeconds / load.sent) * 1e6).toFixed(1)} µs CPU/req`;
         progress(
-          `rate ${rate}/s round ${r + 1}/${options.rounds} ${contender.name}: ${Math.round(load.requestsPerSec)} req/s, p50 ${load.latencyP50Ms} ms, p99 ${load.latencyP99Ms} ms`,
+          `rate ${rate}/s round ${r + 1}/${options.rounds} ${contender.name}: ${load.achievedPerSec} req/s, p50 ${load.latencyP50Ms} ms, p99 ${load.latencyP99Ms} ms, p99.9 ${load.latencyP999Ms} ms, generator lag ≤ ${load.sendLagMaxMs} ms${cpuNote}`,
         );
       } finally {
         await server.stop();
@@ -190,13 +208,27 @@ async function measureAtRate(
   }
   return contenders.map((c) => {
     const list = runs.get(c.name) ?? [];
+    const seconds = cpu.get(c.name) ?? [];
+    const requests = list.reduce((sum, l) => sum + l.sent, 0);
+    const cpuKnown = seconds.every((x) => x !== undefined) && requests > 0;
     return {
       name: c.name,
       rate,
-      achievedPerSec: round(median(list.map((l) => l.requestsPerSec))),
+      achievedPerSec: round(median(list.map((l) => l.achievedPerSec))),
       latencyP50Ms: median(list.map((l) => l.latencyP50Ms)),
       latencyP99Ms: median(list.map((l) => l.latencyP99Ms)),
-      rounds: list.map((l) => ({ p50: l.latencyP50Ms, p99: l.latencyP99Ms, achieved: round(l.requestsPerSec) })),
+      latencyP999Ms: median(list.map((l) => l.latencyP999Ms)),
+      cpuMicrosPerRequest: cpuKnown
+        ? round((seconds.reduce<number>((sum, x) => sum + (x ?? 0), 0) / requests) * 1e6)
+        : null,
+      rounds: list.map((l) => ({
+        p50: l.latencyP50Ms,
+        p99: l.latencyP99Ms,
+        p999: l.latencyP999Ms,
+        max: l.latencyMaxMs,
+        achieved: l.achievedPerSec,
+        sendLagMaxMs: l.sendLagMaxMs,
+      })),
     };
   });
 }
@@ -215,6 +247,10 @@ function summary(figures: ContenderFigures): Record<string, unknown> {
     latencyP50Ms: figures.latencyP50Ms,
     latencyP99Ms: figures.latencyP99Ms,
     cpuMicrosPerRequest: figures.cpuMicrosPerRequest,
+    // Share of its core the server used: well below 1, something else (the load generator on a
+    // shared core, neighbours) set the pace, and requests/s understates what the server can do.
+    serverCoreShare:
+      figures.cpuMicrosPerRequest === null ? null : round((figures.cpuMicrosPerRequest * figures.requestsPerSec) / 1e6),
     logBytesPerRequest: figures.logBytesPerRequest,
     spread: figures.spread,
     rounds: figures.rounds,
@@ -286,12 +322,12 @@ export const serveBenchmark: Benchmark = {
 
       // 1b: p99 at half the saturating rate.
       const halfRate = Math.max(1, Math.round(predict.requestsPerSec / 2));
-      progress(`fixed rate: ${halfRate} req/s (half of kiln serve's ${predict.requestsPerSec}), autocannon -R`);
+      progress(`fixed rate: ${halfRate} req/s (half of kiln serve's ${predict.requestsPerSec}), evenly paced`);
       const [bareAtRate, kilnAtRate] = await measureAtRate(
         [fastifyHello(scratch), kilnServe(scratch, model, 'kiln serve /predict')],
         halfRate,
         options,
-        post(bodies.predictOne),
+        bodies.predictOne,
       );
       if (bareAtRate === undefined || kilnAtRate === undefined) throw new Error('missing fixed-rate figures');
 
@@ -308,7 +344,7 @@ export const serveBenchmark: Benchmark = {
         ...tool,
       });
       if (batch === undefined) throw new Error('missing batch figures');
-      const inProcess: { rowsPerSec: number; oneRowUs: number }[] = [];
+      const inProcess: { rowsPerSec: number; cpuMicrosPerBatch: number; oneRowUs: number }[] = [];
       for (let r = 0; r < options.rounds; r++) {
         const figures = pinnedChild([
           '--import',
@@ -318,7 +354,7 @@ export const serveBenchmark: Benchmark = {
           model.packageDir,
           model.xFile,
           String(options.durationSec),
-        ]) as { rowsPerSec: number; oneRowUs: number };
+        ]) as { rowsPerSec: number; cpuMicrosPerBatch: number; oneRowUs: number };
         inProcess.push(figures);
         progress(
           `batch baseline round ${r + 1}/${options.rounds}: predictModel ${Math.round(figures.rowsPerSec)} rows/s`,
@@ -374,6 +410,7 @@ export const serveBenchmark: Benchmark = {
           },
           requestBytes: bodies.bytes,
           answers,
+          cpuRatio: ratio(bare.cpuMicrosPerRequest, predict.cpuMicrosPerRequest),
           predict: {
             ...summary(predict),
             ratio: ratio(predict.requestsPerSec, bare.requestsPerSec),
@@ -392,7 +429,9 @@ export const serveBenchmark: Benchmark = {
             pass: p99Pass,
             kiln: kilnAtRate,
             fastify: bareAtRate,
-            note: 'autocannon records whole milliseconds; -R paces requests over all connections',
+            cpuRatio: ratio(bareAtRate.cpuMicrosPerRequest, kilnAtRate.cpuMicrosPerRequest),
+            generator:
+              'bench/serve-paced.ts: open loop, request i due at i / rate, latency from the due time (µs resolution), up to 64 keep-alive sockets; pinned to core 1',
           },
           oip: {
             ...summary(oip),
@@ -412,6 +451,8 @@ export const serveBenchmark: Benchmark = {
             baselineRowsPerSec: round(modelRowsPerSec),
             baselineRounds: inProcess.map((f) => round(f.rowsPerSec)),
             ratio: ratio(servedRowsPerSec, modelRowsPerSec),
+            baselineCpuMicrosPerBatch: round(median(inProcess.map((f) => f.cpuMicrosPerBatch))),
+            cpuRatio: ratio(median(inProcess.map((f) => f.cpuMicrosPerBatch)), batch.cpuMicrosPerRequest),
             ...summary(batch),
           },
           swap: { ...swap, pass: swapPass },

@@ -45,11 +45,6 @@ export interface LoadOptions extends LoadRequest {
   /** Forces a tool; by default wrk when installed, otherwise autocannon. */
   tool?: LoadTool;
   /**
-   * Fixed-rate load: requests per second over all connections (autocannon `-R`), for latency at a
-   * given load rather than at saturation. wrk cannot pace requests, so a rate needs autocannon.
-   */
-  rate?: number;
-  /**
    * Report non-2xx answers and socket errors in the result instead of throwing (autocannon only):
    * for runs that count failures, such as a swap under load.
    */
@@ -65,8 +60,6 @@ export function defaultLoadTool(): LoadTool {
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const tool = options.tool ?? defaultLoadTool();
   if (tool === 'wrk') {
-    if (options.rate !== undefined)
-      throw new Error('fixed-rate load (rate) needs autocannon; wrk cannot pace requests');
     if (options.allowFailures === true) throw new Error('allowFailures needs autocannon');
     const args = ['-t1', `-c${options.connections}`, `-d${options.durationSec}s`, '--latency'];
     if (hasRequest(options)) args.push('-s', wrkRequestScript(options));
@@ -78,7 +71,6 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   if (options.method !== undefined) args.push('-m', options.method);
   if (options.bodyFile !== undefined) args.push('-i', options.bodyFile);
   for (const [key, value] of Object.entries(options.headers ?? {})) args.push('-H', `${key}=${value}`);
-  if (options.rate !== undefined) args.push('-R', String(options.rate));
   args.push(options.url);
   const report = await runPinned(options.core, process.execPath, args);
   return parseAutocannon(report, options.allowFailures === true);
